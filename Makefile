@@ -1,0 +1,43 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell scripts/find-python)
+VENV := .venv
+BIN := $(VENV)/bin
+# xstatic-bootstrap still builds with pkg_resources, which setuptools 81 dropped.
+export PIP_BUILD_CONSTRAINT := $(CURDIR)/scripts/build-constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test lint format demo worker clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/build-constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# The portal with demo data on the embedded default: SQLite, and a Celery worker with beat
+# on a broker kept in files under var/. Open http://127.0.0.1:8000/
+run: install
+	mkdir -p var/broker
+	DEBUG=true $(BIN)/python manage.py migrate --no-input
+	DEBUG=true $(BIN)/python manage.py demo_data
+	trap 'kill 0' EXIT INT TERM; \
+	DEBUG=true $(BIN)/celery -A portal worker --beat --pool=solo --loglevel=INFO & \
+	DEBUG=true $(BIN)/python manage.py runserver $${PORT:-8000}
+
+# The test suite; DATABASE_URL and REDIS_URL, when set, point it at PostgreSQL and Redis.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 staticfiles

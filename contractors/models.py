@@ -1,0 +1,367 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import DwellingType, Organisation, OrganisationQuerySet, inherit_organisation
+from portal.postcode import POSTCODE_PATTERN, format_postcode, normalise_postcode
+
+KVK_PATTERN = r"^[0-9]{8}$"
+
+
+class Contractor(models.Model):
+    """A chain contractor; it may hold contracts with several associations, so belongs to none."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kvk_number = models.CharField(
+        _("KvK number"),
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(KVK_PATTERN, _("A KvK number has exactly 8 digits."))],
+    )
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail address"))
+    phone = models.CharField(_("phone number"), max_length=30)
+
+    class Meta:
+        verbose_name = _("contractor")
+        verbose_name_plural = _("contractors")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kvk_number__regex=KVK_PATTERN), name="contractor_kvk_8_digits"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContractorRole(models.TextChoices):
+    PLANNER = "planner", _("Planner")
+    CRAFTSMAN = "craftsman", _("Craftsman")
+
+
+class ContractorMembership(models.Model):
+    """Makes a user a planner or craftsman of one contractor."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="contractor_membership",
+        verbose_name=_("user"),
+    )
+    contractor = models.ForeignKey(
+        Contractor,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("contractor"),
+    )
+    role = models.CharField(_("role"), max_length=12, choices=ContractorRole.choices)
+
+    class Meta:
+        verbose_name = _("contractor user")
+        verbose_name_plural = _("contractor users")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.contractor} ({self.get_role_display()})"
+
+
+class Area(models.Model):
+    """A work area (werkgebied) of one association, made of postcode rules."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="areas",
+        verbose_name=_("housing association"),
+    )
+    name = models.CharField(_("name"), max_length=120)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="area_unique_name_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostcodeRule(models.Model):
+    """Puts postcodes in an area: a range of the four digits, or one full postcode."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="rules", verbose_name=_("area")
+    )
+    range_start = models.PositiveSmallIntegerField(
+        _("from (4 digits)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1000), MaxValueValidator(9999)],
+    )
+    range_end = models.PositiveSmallIntegerField(
+        _("to (4 digits)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1000), MaxValueValidator(9999)],
+    )
+    postcode = models.CharField(  # noqa: DJ001 - NULL keeps ranges out of the unique constraint
+        _("full postcode"),
+        max_length=6,
+        null=True,
+        blank=True,
+        help_text=_("One full postcode such as 5611AB; it beats any range."),
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("postcode rule")
+        verbose_name_plural = _("postcode rules")
+        ordering = ["range_start", "postcode"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        postcode__isnull=True,
+                        range_start__isnull=False,
+                        range_end__isnull=False,
+                        range_start__gte=1000,
+                        range_end__lte=9999,
+                        range_start__lte=F("range_end"),
+                    )
+                    | Q(postcode__isnull=False, range_start__isnull=True, range_end__isnull=True)
+                ),
+                name="postcoderule_range_or_postcode",
+            ),
+            models.CheckConstraint(
+                condition=Q(postcode__isnull=True) | Q(postcode__regex=POSTCODE_PATTERN),
+                name="postcoderule_postcode_normalised",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "postcode"],
+                condition=Q(postcode__isnull=False),
+                name="postcoderule_unique_postcode_per_org",
+                violation_error_message=_("This postcode already has a rule in this association."),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organisation", "range_start", "range_end"], name="rule_org_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.postcode:
+            return format_postcode(self.postcode)
+        return f"{self.range_start}–{self.range_end}"
+
+    def clean(self) -> None:
+        super().clean()
+        inherit_organisation(self, "area")
+        if self.postcode:
+            try:
+                self.postcode = normalise_postcode(self.postcode)
+            except ValidationError as error:
+                raise ValidationError({"postcode": error.messages}) from error
+            if self.range_start is not None or self.range_end is not None:
+                raise ValidationError(
+                    _("Give either a range of four digits or one full postcode, not both.")
+                )
+        else:
+            self.postcode = None
+            if self.range_start is None or self.range_end is None:
+                raise ValidationError(
+                    _("Give a range (from and to, four digits each) or one full postcode.")
+                )
+            if self.range_start > self.range_end:
+                raise ValidationError(
+                    {"range_end": _("The end of the range must not be below its start.")}
+                )
+        if self.organisation_id:
+            clash = self.find_clash()
+            if clash is not None:
+                raise ValidationError(self.clash_message(clash))
+
+    def overlaps(self, other: "PostcodeRule") -> bool:
+        if self.postcode or other.postcode:
+            return bool(self.postcode) and self.postcode == other.postcode
+        return self.range_start <= other.range_end and other.range_start <= self.range_end
+
+    def find_clash(self) -> "PostcodeRule | None":
+        others = PostcodeRule.objects.filter(organisation_id=self.organisation_id).select_related(
+            "area"
+        )
+        if self.pk:
+            others = others.exclude(pk=self.pk)
+        if self.postcode:
+            return others.filter(postcode=self.postcode).first()
+        return others.filter(
+            postcode__isnull=True, range_start__lte=self.range_end, range_end__gte=self.range_start
+        ).first()
+
+    def clash_message(self, clash: "PostcodeRule") -> str:
+        if self.postcode:
+            return _("Postcode %(postcode)s is already in area “%(area)s”.") % {
+                "postcode": format_postcode(self.postcode),
+                "area": clash.area,
+            }
+        return _("Range %(start)s–%(end)s overlaps range %(other)s of area “%(area)s”.") % {
+            "start": self.range_start,
+            "end": self.range_end,
+            "other": clash,
+            "area": clash.area,
+        }
+
+
+class ContractQuerySet(OrganisationQuerySet):
+    def valid_on(self, on_date) -> "ContractQuerySet":
+        return self.filter(valid_from__lte=on_date).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=on_date)
+        )
+
+
+class Contract(models.Model):
+    """A contractor's chain contract for one area: a fixed fee per dwelling per year."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        verbose_name=_("housing association"),
+    )
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("contractor")
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("area")
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(
+        _("valid until"), null=True, blank=True, help_text=_("Last day; empty for open-ended.")
+    )
+    fee_per_dwelling_year = models.DecimalField(
+        _("fee per dwelling per year (€)"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    sroi_pledge_percent = models.DecimalField(
+        _("SROI pledge (% of fees)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["area__name", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="contract_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_per_dwelling_year__gte=0), name="contract_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(sroi_pledge_percent__gte=0, sroi_pledge_percent__lte=100),
+                name="contract_sroi_pledge_percentage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        until = self.valid_until.isoformat() if self.valid_until else "…"
+        return f"{self.contractor} – {self.area} ({self.valid_from.isoformat()} – {until})"
+
+    def clean(self) -> None:
+        super().clean()
+        inherit_organisation(self, "area")
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The end date must not be before the start.")})
+        if self.area_id and self.valid_from:
+            clash = self.find_clash()
+            if clash is not None:
+                raise ValidationError(
+                    _("Area “%(area)s” already has a contract on these dates: %(other)s.")
+                    % {"area": self.area, "other": clash}
+                )
+
+    def find_clash(self) -> "Contract | None":
+        others = Contract.objects.filter(area_id=self.area_id).select_related("contractor", "area")
+        if self.pk:
+            others = others.exclude(pk=self.pk)
+        if self.valid_until:
+            others = others.filter(valid_from__lte=self.valid_until)
+        return others.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=self.valid_from)
+        ).first()
+
+    def fee_for(self, dwelling_type: str) -> Decimal:
+        for type_fee in self.type_fees.all():
+            if type_fee.dwelling_type == dwelling_type:
+                return type_fee.fee_per_dwelling_year
+        return self.fee_per_dwelling_year
+
+
+class ContractTypeFee(models.Model):
+    """A contract's fee for one dwelling type, instead of its general fee."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="type_fees", verbose_name=_("contract")
+    )
+    dwelling_type = models.CharField(_("dwelling type"), max_length=3, choices=DwellingType.choices)
+    fee_per_dwelling_year = models.DecimalField(
+        _("fee per dwelling per year (€)"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fee per dwelling type")
+        verbose_name_plural = _("fees per dwelling type")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "dwelling_type"], name="contracttypefee_unique_type"
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_per_dwelling_year__gte=0), name="contracttypefee_fee_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_dwelling_type_display()}: € {self.fee_per_dwelling_year}"
+
+    def clean(self) -> None:
+        super().clean()
+        inherit_organisation(self, "contract")

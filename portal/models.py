@@ -1,0 +1,304 @@
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from .postcode import POSTCODE_PATTERN, format_postcode, normalise_postcode
+
+
+class Organisation(models.Model):
+    """A housing association: the boundary no other association's staff may cross."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    emergency_phone = models.CharField(
+        _("emergency phone number"),
+        max_length=30,
+        help_text=_("Shown to tenants who report an emergency, day and night."),
+    )
+    contact_phone = models.CharField(_("phone number"), max_length=30, blank=True)
+    contact_email = models.EmailField(_("e-mail address"), blank=True)
+    mail_from = models.EmailField(
+        _("sender of its mails"),
+        blank=True,
+        help_text=_("Mails to this association's tenants come from this address."),
+    )
+    survey_delay_hours = models.PositiveSmallIntegerField(
+        _("survey delay (hours)"),
+        default=2,
+        help_text=_("How long after a repair is completed the tenant is asked to grade it."),
+    )
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+
+    class Meta:
+        verbose_name = _("housing association")
+        verbose_name_plural = _("housing associations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser needs is_staff and is_superuser.")
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(email__iexact=username)
+
+
+class User(AbstractUser):
+    """Everyone who logs in: tenants, staff and contractor users, by e-mail address."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    phone = models.CharField(_("phone number"), max_length=30, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=[("nl", "Nederlands"), ("en", "English")], default="nl"
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+
+def inherit_organisation(instance: models.Model, parent_field: str) -> None:
+    """A child row belongs to its parent's association: take it over, or refuse a mismatch."""
+    try:
+        parent = getattr(instance, parent_field)
+    except ObjectDoesNotExist:
+        return
+    if parent is None:
+        return
+    if instance.organisation_id is None:
+        instance.organisation_id = parent.organisation_id
+    elif instance.organisation_id != parent.organisation_id:
+        raise ValidationError(
+            {parent_field: _("This belongs to another housing association than the one chosen.")}
+        )
+
+
+class OrganisationQuerySet(models.QuerySet):
+    """Rows that carry organisation_id, filtered without a join."""
+
+    def for_organisation(self, organisation: Organisation | int) -> "OrganisationQuerySet":
+        return self.filter(organisation=organisation)
+
+    def for_organisations(self, organisation_ids) -> "OrganisationQuerySet":
+        if organisation_ids is None:
+            return self
+        return self.filter(organisation_id__in=organisation_ids)
+
+
+class StaffMembership(models.Model):
+    """Makes a user one of an association's staff, who work in the admin."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="staff_memberships", verbose_name=_("user")
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        verbose_name=_("housing association"),
+    )
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="staffmembership_unique_user_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organisation}"
+
+
+postcode_validator = RegexValidator(
+    POSTCODE_PATTERN, _("Enter a Dutch postcode: four digits and two letters, for example 1234AB.")
+)
+
+
+class DwellingType(models.TextChoices):
+    """Dwelling types, coded as VERA EENHEIDDETAILSOORT."""
+
+    TUSSENWONING = "TUS", _("Terraced house")
+    HOEKWONING = "HOE", _("End-of-terrace house")
+    TWEE_ONDER_EEN_KAP = "TWE", _("Semi-detached house")
+    VRIJSTAAND = "VRI", _("Detached house")
+    BENEDENWONING = "BEN", _("Ground-floor flat")
+    BOVENWONING = "BOV", _("Upper-floor flat")
+    GALERIJFLAT = "GAL", _("Gallery flat")
+    PORTIEKFLAT = "POF", _("Walk-up flat")
+    MAISONNETTE = "MAI", _("Maisonette")
+    KAMER = "KAM", _("Room")
+
+
+class Dwelling(models.Model):
+    """A rentable dwelling (verhuureenheid, VHE) of one association."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="dwellings",
+        verbose_name=_("housing association"),
+    )
+    reference = models.CharField(
+        _("VHE number"), max_length=30, help_text=_("The dwelling's number in the ERP.")
+    )
+    street = models.CharField(_("street"), max_length=120)
+    house_number = models.PositiveIntegerField(_("house number"))
+    house_number_suffix = models.CharField(_("suffix"), max_length=10, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=6, validators=[postcode_validator])
+    city = models.CharField(_("city"), max_length=80)
+    dwelling_type = models.CharField(
+        _("dwelling type"),
+        max_length=3,
+        choices=DwellingType.choices,
+        default=DwellingType.TUSSENWONING,
+    )
+    in_portfolio_from = models.DateField(_("in portfolio from"))
+    in_portfolio_until = models.DateField(
+        _("in portfolio until"),
+        null=True,
+        blank=True,
+        help_text=_("Last day the dwelling belongs to the association; empty while it does."),
+    )
+    is_vacant = models.BooleanField(
+        _("vacant"), default=False, help_text=_("Empty between two tenancies (leegstand).")
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dwelling")
+        verbose_name_plural = _("dwellings")
+        ordering = ["postcode", "house_number", "house_number_suffix"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "reference"], name="dwelling_unique_reference_per_org"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "postcode", "house_number", "house_number_suffix"],
+                name="dwelling_unique_address_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(postcode__regex=POSTCODE_PATTERN), name="dwelling_postcode_normalised"
+            ),
+            models.CheckConstraint(
+                condition=Q(in_portfolio_until__isnull=True)
+                | Q(in_portfolio_until__gte=F("in_portfolio_from")),
+                name="dwelling_portfolio_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(house_number__gte=1), name="dwelling_house_number_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "postcode"], name="dwelling_org_postcode")]
+
+    def __str__(self) -> str:
+        return f"{self.address_line}, {format_postcode(self.postcode)} {self.city}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.postcode:
+            self.postcode = normalise_postcode(self.postcode)
+        self.house_number_suffix = self.house_number_suffix.strip()
+
+    @property
+    def address_line(self) -> str:
+        suffix = f" {self.house_number_suffix}" if self.house_number_suffix else ""
+        return f"{self.street} {self.house_number}{suffix}"
+
+
+class Tenancy(models.Model):
+    """A tenancy contract for a dwelling; the tenant user is set when the tenant claims it."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="tenancies",
+        verbose_name=_("housing association"),
+    )
+    dwelling = models.ForeignKey(
+        Dwelling, on_delete=models.PROTECT, related_name="tenancies", verbose_name=_("dwelling")
+    )
+    contract_number = models.CharField(_("contract number"), max_length=30)
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"), null=True, blank=True)
+    tenant = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tenancies",
+        verbose_name=_("tenant account"),
+        help_text=_("Empty until the tenant claims an account with the contract number."),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tenancy")
+        verbose_name_plural = _("tenancies")
+        ordering = ["-start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "contract_number"], name="tenancy_unique_contract_per_org"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="tenancy_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_number} – {self.dwelling.address_line}"
+
+    def clean(self) -> None:
+        super().clean()
+        inherit_organisation(self, "dwelling")

@@ -1,0 +1,45 @@
+"""The staff role: one group whose permissions every association's staff share.
+
+What staff may do is this group; which rows they may do it to is their organisation,
+enforced by the scoped admin and selectors.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+STAFF_GROUP_NAME = "Corporatiemedewerkers"
+
+# app_label -> model -> actions
+STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "portal": {
+        "organisation": ("view", "change"),
+        "staffmembership": ("view",),
+        "dwelling": ("view", "add", "change", "delete"),
+        "tenancy": ("view", "add", "change", "delete"),
+    },
+    "contractors": {
+        "contractor": ("view",),
+        "area": ("view", "add", "change", "delete"),
+        "postcoderule": ("view", "add", "change", "delete"),
+        "contract": ("view", "add", "change", "delete"),
+        "contracttypefee": ("view", "add", "change", "delete"),
+    },
+    "repairs": {
+        "repaircategory": ("view", "add", "change", "delete"),
+        "repairrequest": ("view", "change"),
+        "repairevent": ("view",),
+    },
+}
+
+
+def staff_group_sync() -> Group:
+    group, _ = Group.objects.get_or_create(name=STAFF_GROUP_NAME)
+    wanted = Q(pk__in=[])
+    for app_label, models in STAFF_PERMISSIONS.items():
+        for model, actions in models.items():
+            wanted |= Q(
+                content_type__app_label=app_label,
+                codename__in=[f"{action}_{model}" for action in actions],
+            )
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group

@@ -1,0 +1,103 @@
+"""The one admin base class that scopes every screen to the staff user's associations.
+
+A staff user of association A sees and can pick only A's rows: change lists, change forms,
+foreign-key choices, autocomplete, search and filters. A superuser sees all. An object
+outside the user's scope answers 404, as a missing one does.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.http import Http404
+
+from .models import Organisation
+from .selectors import staff_organisation_ids
+
+
+def _organisation_path(model: type[models.Model]) -> str | None:
+    """The lookup from a model to its organisation, or None if it has none."""
+    if model is Organisation:
+        return "pk"
+    try:
+        model._meta.get_field("organisation")
+    except FieldDoesNotExist:
+        return getattr(model, "organisation_lookup", None)
+    return "organisation"
+
+
+def scope_queryset(queryset: models.QuerySet, request) -> models.QuerySet:
+    """Restrict a queryset of any model to what the request's user may see."""
+    organisation_ids = staff_organisation_ids(request.user)
+    if organisation_ids is None:
+        return queryset
+    path = _organisation_path(queryset.model)
+    if path is None:
+        return queryset
+    return queryset.filter(**{f"{path}__in": organisation_ids})
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A related-field filter that lists only rows the user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        related = field.remote_field.model
+        queryset = scope_queryset(related._default_manager.all(), request)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
+
+
+class ScopedMixin:
+    """Scoping for ModelAdmin and inlines alike."""
+
+    def get_queryset(self, request):
+        return scope_queryset(super().get_queryset(request), request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = scope_queryset(formfield.queryset, request)
+            if db_field.remote_field.model is Organisation and not request.user.is_superuser:
+                ids = staff_organisation_ids(request.user)
+                if ids and len(ids) == 1:
+                    formfield.initial = ids[0]
+        return formfield
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = scope_queryset(formfield.queryset, request)
+        return formfield
+
+
+class OrganisationScopedAdmin(ScopedMixin, admin.ModelAdmin):
+    """Base class of every staff screen in the admin. See the module docstring."""
+
+    show_full_result_count = False
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+    def get_list_filter(self, request):
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and "__" not in entry:
+                field = self.model._meta.get_field(entry)
+                if field.many_to_one or field.many_to_many:
+                    entry = (entry, ScopedRelatedFieldListFilter)
+            filters.append(entry)
+        return filters
+
+
+class ScopedTabularInline(ScopedMixin, admin.TabularInline):
+    """Inline rows take their association from the parent row."""
+
+    exclude = ("organisation",)
+
+
+class ScopedStackedInline(ScopedMixin, admin.StackedInline):
+    exclude = ("organisation",)

@@ -1,0 +1,136 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
+
+from . import services
+from .lifecycle import Status
+from .models import RepairCategory, RepairEvent, RepairRequest
+
+
+@admin.register(RepairCategory)
+class RepairCategoryAdmin(OrganisationScopedAdmin):
+    list_display = [
+        "name_nl",
+        "name_en",
+        "room_code",
+        "defect_code",
+        "trade_code",
+        "responsibility",
+        "is_emergency",
+        "is_active",
+    ]
+    list_filter = ["organisation", "responsibility", "is_emergency", "is_active", "room_code"]
+    search_fields = ["name_nl", "name_en", "=defect_code", "=room_code"]
+    fieldsets = (
+        (None, {"fields": ("organisation", "name_nl", "name_en", "is_active")}),
+        (_("VERA codes"), {"fields": ("room_code", "defect_code", "trade_code")}),
+        (
+            _("Who repairs"),
+            {"fields": ("responsibility", "tenant_advice_nl", "tenant_advice_en", "is_emergency")},
+        ),
+    )
+
+
+class RepairEventInline(ScopedTabularInline):
+    model = RepairEvent
+    fields = ["created_at", "status", "kind", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class UnroutedFilter(admin.SimpleListFilter):
+    title = _("routing")
+    parameter_name = "routing"
+
+    def lookups(self, request, model_admin):
+        return [("unrouted", _("Unrouted: waiting for staff"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unrouted":
+            return queryset.filter(status=Status.UNROUTED)
+        return queryset
+
+
+@admin.register(RepairRequest)
+class RepairRequestAdmin(OrganisationScopedAdmin):
+    list_display = [
+        "reference",
+        "created_at",
+        "status",
+        "is_urgent",
+        "category",
+        "dwelling",
+        "contractor",
+    ]
+    list_filter = [UnroutedFilter, "status", "is_urgent", "channel", "contractor"]
+    list_select_related = ["category", "dwelling", "contractor"]
+    search_fields = ["=reference", "dwelling__postcode", "dwelling__street", "=dwelling__reference"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["dwelling", "tenancy", "category"]
+    readonly_fields = [
+        "organisation",
+        "reference",
+        "status",
+        "contract",
+        "contractor",
+        "created_at",
+        "routed_at",
+        "completed_at",
+        "reported_by",
+        "channel",
+        "unrouted_alert_sent_at",
+    ]
+    fields = [
+        "reference",
+        "organisation",
+        "status",
+        "is_urgent",
+        "channel",
+        "reported_by",
+        "dwelling",
+        "tenancy",
+        "category",
+        "description",
+        "access_notes",
+        "contact_phone",
+        "contract",
+        "contractor",
+        "created_at",
+        "routed_at",
+        "completed_at",
+        "unrouted_alert_sent_at",
+    ]
+    inlines = [RepairEventInline]
+    actions = ["route_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # The request is the tenant's report: staff read it and act through the lifecycle.
+        return self.fields
+
+    @admin.action(description=_("Route again (after fixing postcode rules or contracts)"))
+    def route_again(self, request, queryset):
+        routed = 0
+        for repair_request in queryset.filter(status=Status.UNROUTED).select_related("dwelling"):
+            services.repair_request_route(repair_request=repair_request, actor=request.user)
+            routed += repair_request.status == Status.ROUTED
+        self.message_user(
+            request,
+            ngettext("%(count)d request routed.", "%(count)d requests routed.", routed)
+            % {"count": routed},
+            messages.SUCCESS if routed else messages.WARNING,
+        )

@@ -1,0 +1,288 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from contractors.models import Contract, Contractor
+from portal.models import Dwelling, Organisation, OrganisationQuerySet, Tenancy
+
+from . import vera
+from .lifecycle import Status
+
+
+class Responsibility(models.TextChoices):
+    LANDLORD = "landlord", _("Housing association")
+    TENANT = "tenant", _("Tenant")
+
+
+class RepairCategory(models.Model):
+    """What a tenant can report, coded with VERA: where (room), what (defect) and which trade."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="repair_categories",
+        verbose_name=_("housing association"),
+    )
+    name_nl = models.CharField(_("name (Dutch)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    room_code = models.CharField(
+        _("room (VERA DEFECTLOCATIE)"), max_length=3, choices=vera.choices(vera.ROOM)
+    )
+    defect_code = models.CharField(
+        _("defect (VERA DEFECTSOORT)"), max_length=3, choices=vera.choices(vera.DEFECT)
+    )
+    trade_code = models.CharField(
+        _("trade (VERA ONDERHOUDSPECIALISME)"), max_length=3, choices=vera.choices(vera.TRADE)
+    )
+    responsibility = models.CharField(
+        _("who repairs (onderhouds-ABC)"),
+        max_length=10,
+        choices=Responsibility.choices,
+        default=Responsibility.LANDLORD,
+    )
+    tenant_advice_nl = models.TextField(
+        _("advice to the tenant (Dutch)"),
+        blank=True,
+        help_text=_("Shown instead of a report when the tenant repairs this themselves."),
+    )
+    tenant_advice_en = models.TextField(_("advice to the tenant (English)"), blank=True)
+    is_emergency = models.BooleanField(
+        _("emergency"),
+        default=False,
+        help_text=_("Shows the emergency number; the contractor is told at once."),
+    )
+    is_active = models.BooleanField(_("offered to tenants"), default=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("repair category")
+        verbose_name_plural = _("repair categories")
+        ordering = ["room_code", "name_nl"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "room_code", "defect_code", "name_nl"],
+                name="repaircategory_unique_per_org",
+            ),
+            models.CheckConstraint(
+                condition=~Q(responsibility="tenant") | ~Q(tenant_advice_nl=""),
+                name="repaircategory_tenant_job_has_advice",
+                violation_error_message=_("A tenant's own repair needs advice for the tenant."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(responsibility="tenant", is_emergency=True),
+                name="repaircategory_emergency_is_landlords",
+                violation_error_message=_("An emergency cannot be the tenant's own repair."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "nl").startswith("en") else self.name_nl
+
+    @property
+    def tenant_advice(self) -> str:
+        if (get_language() or "nl").startswith("en") and self.tenant_advice_en:
+            return self.tenant_advice_en
+        return self.tenant_advice_nl
+
+    @property
+    def room_name(self) -> str:
+        return vera.codes(vera.ROOM).get(self.room_code, self.room_code)
+
+
+class ReferenceCounter(models.Model):
+    """The last request number handed out in a year, for references like R-2026-000123."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("Tenant portal")
+    PHONE = "phone", _("Phone")
+    STAFF = "staff", _("Staff")
+    API = "api", _("API")
+
+
+class RepairRequestQuerySet(OrganisationQuerySet):
+    def open(self) -> "RepairRequestQuerySet":
+        return self.exclude(status__in=[Status.COMPLETED, Status.CANCELLED, Status.REJECTED])
+
+    def for_contractor(self, contractor: Contractor | int) -> "RepairRequestQuerySet":
+        return self.filter(contractor=contractor)
+
+
+class RepairRequest(models.Model):
+    """A tenant's report of a defect, and the work that follows it."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="repair_requests",
+        verbose_name=_("housing association"),
+    )
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    dwelling = models.ForeignKey(
+        Dwelling,
+        on_delete=models.PROTECT,
+        related_name="repair_requests",
+        verbose_name=_("dwelling"),
+    )
+    tenancy = models.ForeignKey(
+        Tenancy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="repair_requests",
+        verbose_name=_("tenancy"),
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_repairs",
+        verbose_name=_("reported by"),
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.PORTAL
+    )
+    category = models.ForeignKey(
+        RepairCategory,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_("category"),
+    )
+    description = models.TextField(_("description"))
+    access_notes = models.TextField(_("access notes"), blank=True)
+    contact_phone = models.CharField(_("best phone number"), max_length=30, blank=True)
+    is_urgent = models.BooleanField(_("emergency"), default=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
+    )
+    # Stored when routed, so later changes to rules or contracts do not rewrite history.
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="repair_requests",
+        verbose_name=_("contract"),
+    )
+    contractor = models.ForeignKey(
+        Contractor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="repair_requests",
+        verbose_name=_("contractor"),
+    )
+    created_at = models.DateTimeField(_("reported at"), auto_now_add=True, db_index=True)
+    routed_at = models.DateTimeField(_("routed at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    unrouted_alert_sent_at = models.DateTimeField(
+        _("staff told it is unrouted at"), null=True, blank=True
+    )
+
+    objects = RepairRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("repair request")
+        verbose_name_plural = _("repair requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="repairrequest_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(contract__isnull=True, contractor__isnull=True)
+                | Q(contract__isnull=False, contractor__isnull=False),
+                name="repairrequest_contract_and_contractor_together",
+            ),
+            models.CheckConstraint(
+                condition=Q(contract__isnull=False)
+                | Q(
+                    status__in=[
+                        Status.SUBMITTED,
+                        Status.UNROUTED,
+                        Status.CANCELLED,
+                        Status.REJECTED,
+                    ]
+                ),
+                name="repairrequest_routed_has_contract",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status"], name="request_org_status"),
+            models.Index(fields=["contractor", "status"], name="request_contractor_status"),
+            models.Index(fields=["dwelling", "-created_at"], name="request_dwelling_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def vera_status(self) -> str:
+        from .lifecycle import VERA_CODES
+
+        return VERA_CODES[self.status][0]
+
+
+class EventKind(models.TextChoices):
+    STATUS = "status", _("Status change")
+    NOTE = "note", _("Note")
+
+
+class RepairEvent(models.Model):
+    """One entry of a request's timeline; the tenant reads these in tenant words."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    request = models.ForeignKey(
+        RepairRequest,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("repair request"),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=EventKind.choices, default=EventKind.STATUS
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["request", "created_at"], name="event_request_created")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.get_status_display() or self.get_kind_display()}"
