@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/scripts/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint format demo worker clean
+.PHONY: install run test lint check-deploy format clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+# The deploy checks with a production-like environment: no warnings allowed.
+check-deploy: install
+	DEBUG=false SECRET_KEY="ci-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" \
+	ALLOWED_HOSTS=portaal.example.nl EMAIL_URL=smtp://localhost:25 \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 format: install
 	$(BIN)/ruff format .

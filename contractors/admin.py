@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import SuperuserOnlyAdmin
+from portal.admin import PostcodeInputMixin, SuperuserOnlyAdmin
 from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
 
 from .models import Area, Contract, Contractor, ContractorMembership, ContractTypeFee, PostcodeRule
@@ -56,7 +56,7 @@ class PostcodeRuleFormSet(BaseInlineFormSet):
                     )
 
 
-class PostcodeRuleInline(ScopedTabularInline):
+class PostcodeRuleInline(PostcodeInputMixin, ScopedTabularInline):
     model = PostcodeRule
     formset = PostcodeRuleFormSet
     fields = ["range_start", "range_end", "postcode"]
@@ -73,7 +73,7 @@ class AreaAdmin(OrganisationScopedAdmin):
 
 
 @admin.register(PostcodeRule)
-class PostcodeRuleAdmin(OrganisationScopedAdmin):
+class PostcodeRuleAdmin(PostcodeInputMixin, OrganisationScopedAdmin):
     list_display = ["__str__", "area", "range_start", "range_end", "postcode"]
     list_filter = ["area"]
     list_select_related = ["area"]

@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -198,7 +199,10 @@ class PostcodeRule(models.Model):
         if self.organisation_id:
             clash = self.find_clash()
             if clash is not None:
-                raise ValidationError(self.clash_message(clash))
+                message = self.clash_message(clash)
+                # A listed postcode clashes next to its field, which also keeps the unique
+                # constraint from repeating the refusal in its own, vaguer words.
+                raise ValidationError({"postcode": message} if self.postcode else message)
 
     def overlaps(self, other: "PostcodeRule") -> bool:
         if self.postcode or other.postcode:
@@ -365,3 +369,153 @@ class ContractTypeFee(models.Model):
     def clean(self) -> None:
         super().clean()
         inherit_organisation(self, "contract")
+
+
+class DaypartKind(models.TextChoices):
+    MORNING = "morning", _("morning")
+    AFTERNOON = "afternoon", _("afternoon")
+    EVENING = "evening", _("evening")
+
+
+# What a contractor gets until it sets its own hours.
+DEFAULT_DAYPARTS = {
+    DaypartKind.MORNING: (datetime.time(8), datetime.time(12)),
+    DaypartKind.AFTERNOON: (datetime.time(12), datetime.time(17)),
+}
+
+
+class Daypart(models.Model):
+    """A contractor's daypart (dagdeel) and its hours, e.g. morning 08:00–12:00."""
+
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.CASCADE, related_name="dayparts", verbose_name=_("contractor")
+    )
+    kind = models.CharField(_("daypart"), max_length=10, choices=DaypartKind.choices)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("daypart")
+        verbose_name_plural = _("dayparts")
+        ordering = ["start_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["contractor", "kind"], name="daypart_unique_kind"),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="daypart_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WeeklySchedule(models.Model):
+    """How many visits a contractor takes in an area on a weekday's daypart."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("contractor")
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("area")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    daypart = models.ForeignKey(
+        Daypart, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("daypart")
+    )
+    capacity = models.PositiveSmallIntegerField(_("visits"))
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("weekly schedule")
+        verbose_name_plural = _("weekly schedules")
+        ordering = ["area", "weekday", "daypart__start_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contractor", "area", "weekday", "daypart"], name="schedule_unique_daypart"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="schedule_weekday_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.get_weekday_display()} {self.daypart}: {self.capacity}"
+
+    def clean(self) -> None:
+        super().clean()
+        inherit_organisation(self, "area")
+
+
+class Slot(models.Model):
+    """A bookable daypart on one date: a number of visits a contractor takes in an area.
+
+    `booked` only changes together with an appointment, in one transaction, and never
+    passes `capacity` (a database constraint)."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.CASCADE, related_name="slots", verbose_name=_("contractor")
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="slots", verbose_name=_("area")
+    )
+    daypart = models.ForeignKey(
+        Daypart, on_delete=models.PROTECT, related_name="slots", verbose_name=_("daypart")
+    )
+    date = models.DateField(_("date"))
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    capacity = models.PositiveSmallIntegerField(_("visits"))
+    booked = models.PositiveSmallIntegerField(_("booked"), default=0)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contractor", "area", "date", "daypart"], name="slot_unique_daypart"
+            ),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")), name="slot_not_overbooked"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["contractor", "area", "starts_at"], name="slot_contractor_area_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.daypart.get_kind_display()}"
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.booked, 0)

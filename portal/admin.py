@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Dwelling, Organisation, StaffMembership, Tenancy, User
-from .postcode import format_postcode
+from .postcode import PostcodeFormField, format_postcode
 from .scoping import OrganisationScopedAdmin, ScopedTabularInline
 
 admin.site.site_header = _("Ketenportaal – administration")
@@ -21,6 +21,15 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
         return request.user.is_active and request.user.is_superuser
 
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+
+class PostcodeInputMixin:
+    """Admin forms take a postcode as staff type it ("5611 ab") and store it as 5611AB."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "postcode":
+            kwargs["form_class"] = PostcodeFormField
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(User)
@@ -67,6 +76,10 @@ class OrganisationAdmin(OrganisationScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if request.user.is_superuser else ("name", "slug")
 
+    def get_prepopulated_fields(self, request, obj=None):
+        # A read-only slug is not in the form; prepopulating it would crash the change page.
+        return super().get_prepopulated_fields(request, obj) if request.user.is_superuser else {}
+
 
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(OrganisationScopedAdmin):
@@ -85,11 +98,12 @@ class TenancyInline(ScopedTabularInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("tenant")
+        # The tabular inline shows each row's __str__, which names the dwelling.
+        return super().get_queryset(request).select_related("tenant", "dwelling")
 
 
 @admin.register(Dwelling)
-class DwellingAdmin(OrganisationScopedAdmin):
+class DwellingAdmin(PostcodeInputMixin, OrganisationScopedAdmin):
     list_display = [
         "reference",
         "address",
@@ -124,11 +138,13 @@ class DwellingAdmin(OrganisationScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         # "1234 ab" finds 1234AB: postcodes are stored without the space.
         compact = search_term.replace(" ", "").upper()
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if compact and compact != search_term:
-            extra, _dupes = super().get_search_results(request, self.get_queryset(request), compact)
-            queryset = queryset | extra
-        return queryset, may_have_duplicates
+            # Search the queryset as given, so active list filters (and limit_choices_to) hold.
+            extra, extra_duplicates = super().get_search_results(request, queryset, compact)
+            found = found | extra
+            may_have_duplicates = may_have_duplicates or extra_duplicates
+        return found, may_have_duplicates
 
 
 @admin.register(Tenancy)

@@ -242,10 +242,25 @@ class Dwelling(models.Model):
     def __str__(self) -> str:
         return f"{self.address_line}, {format_postcode(self.postcode)} {self.city}"
 
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise before the field checks, so "5611 ab" is accepted and a wrong postcode gets
+        # the specific message once, next to the field.
+        errors: dict = {}
+        if self.postcode and "postcode" not in (exclude or ()):
+            try:
+                self.postcode = normalise_postcode(self.postcode)
+            except ValidationError as error:
+                errors["postcode"] = error.error_list
+                exclude = {*(exclude or ()), "postcode"}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
         super().clean()
-        if self.postcode:
-            self.postcode = normalise_postcode(self.postcode)
         self.house_number_suffix = self.house_number_suffix.strip()
 
     @property
@@ -302,3 +317,20 @@ class Tenancy(models.Model):
     def clean(self) -> None:
         super().clean()
         inherit_organisation(self, "dwelling")
+
+
+class SentMail(models.Model):
+    """One row per mail that must go out once (a reminder, an invitation): its key is unique,
+    so a task that runs twice, or two workers at once, cannot send it again."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=250)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sent mail")
+        verbose_name_plural = _("sent mails")
+
+    def __str__(self) -> str:
+        return self.key

@@ -2,6 +2,7 @@
 
 import re
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -44,3 +45,21 @@ def postcode_digits(postcode: str) -> int:
 def format_postcode(postcode: str) -> str:
     """1234AB as a person writes it: 1234 AB."""
     return f"{postcode[:4]} {postcode[4:]}" if len(postcode) == 6 else postcode
+
+
+class PostcodeFormField(forms.CharField):
+    """A form field that takes a postcode as people type it ("5611 ab") and cleans it to 5611AB.
+
+    The model field holds six characters; this field leaves room for the space and surrounding
+    blanks, so "5611 AB" reaches normalise_postcode instead of a length error.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["max_length"] = 12
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        return normalise_postcode(value)

@@ -5,9 +5,11 @@ Celery on a broker kept in files under var/, so one command shows the whole flow
 DATABASE_URL switches to PostgreSQL, REDIS_URL to Celery on Redis.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
+import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "axes",
     "portal",
     "contractors",
     "repairs",
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -82,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
             ],
         },
     },
@@ -120,7 +126,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five failed logins for one account from one address lock that pair for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.views.locked_out"
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_VERBOSE = False
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 # Language and time: Dutch first, English second; stored in UTC, shown in Amsterdam time.
 LANGUAGE_CODE = "nl"
@@ -132,7 +154,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -147,17 +169,28 @@ STORAGES = {
 # who may see them, never by the web server directly.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 
-# Mail: printed to the console unless EMAIL_URL names an SMTP server.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Mail: EMAIL_URL names the SMTP server; with DEBUG on, mails are printed to the console.
+_mail = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+MAILERS = {"default": {"BACKEND": _mail["EMAIL_BACKEND"]}}
+if _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": _mail["EMAIL_HOST"],
+        "port": _mail["EMAIL_PORT"],
+        "username": _mail.get("EMAIL_HOST_USER") or None,
+        "password": _mail.get("EMAIL_HOST_PASSWORD") or None,
+        "use_tls": _mail.get("EMAIL_USE_TLS", False),
+        "use_ssl": _mail.get("EMAIL_USE_SSL", False),
+        "timeout": 30,
+    }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ketenportaal <noreply@ketenportaal.nl>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Security: strict by default; DEBUG relaxes only what a local http:// run needs.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Secure cookies need https; only a local docker compose run without TLS turns them off.
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -181,6 +214,7 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -210,6 +244,13 @@ LOGGING = {
 
 # Periodic work reads the database, so a lost broker message delays it but never loses it.
 CELERY_BEAT_SCHEDULE = {
+    # Slots for the coming weeks; hourly, so a new schedule is bookable the same day.
+    "slots-generate": {"task": "contractors.tasks.slots_generate", "schedule": 3600.0},
+    # Reminder mails the day before a visit; each appointment's reminder goes out once.
+    "appointment-reminders": {
+        "task": "repairs.tasks.appointment_reminders_send",
+        "schedule": 900.0,
+    },
     # Staff hear about every unrouted request even if the alert's own message was lost.
     "unrouted-request-alert-sweep": {
         "task": "repairs.tasks.unrouted_request_alert_sweep",

@@ -6,8 +6,10 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-012
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+# Login lockout is tested on its own, with AXES_ENABLED switched on there.
+os.environ.setdefault("AXES_ENABLED", "false")
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 from .settings import STORAGES
 
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

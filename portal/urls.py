@@ -1,9 +1,43 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from . import views
+
+account_patterns = [
+    path("inloggen/", views.PortalLoginView.as_view(), name="login"),
+    path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("activeren/", views.claim, name="claim"),
+    path("activeren/verstuurd/", views.claim_sent, name="claim_sent"),
+    path("activeren/<str:token>/", views.claim_confirm, name="claim_confirm"),
+    path(
+        "wachtwoord-vergeten/",
+        auth_views.PasswordResetView.as_view(
+            subject_template_name="registration/password_reset_subject.txt"
+        ),
+        name="password_reset",
+    ),
+    path(
+        "wachtwoord-vergeten/verstuurd/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "wachtwoord-kiezen/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "wachtwoord-kiezen/klaar/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
+    path("account/", include(account_patterns)),
+    path("", include("repairs.urls")),
+    path("", views.home, name="home"),
 ]

@@ -195,6 +195,7 @@ class RepairRequest(models.Model):
     unrouted_alert_sent_at = models.DateTimeField(
         _("staff told it is unrouted at"), null=True, blank=True
     )
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
 
     objects = RepairRequestQuerySet.as_manager()
 
@@ -286,3 +287,124 @@ class RepairEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.get_status_display() or self.get_kind_display()}"
+
+
+class AppointmentStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Visit done")
+    MOVED = "moved", _("Moved to another time")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Appointment(models.Model):
+    """A visit of the contractor, booked in one of its slots (a daypart on a date)."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    request = models.ForeignKey(
+        RepairRequest,
+        on_delete=models.CASCADE,
+        related_name="appointments",
+        verbose_name=_("repair request"),
+    )
+    contractor = models.ForeignKey(
+        Contractor,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("contractor"),
+    )
+    slot = models.ForeignKey(
+        "contractors.Slot",
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("daypart"),
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.PLANNED,
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("booked by"),
+    )
+    created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+    # Bumped on every change, so calendars replace the earlier invitation.
+    sequence = models.PositiveSmallIntegerField(_("version"), default=0)
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status="planned"),
+                name="appointment_one_planned_per_request",
+                violation_error_message=_("This request already has a planned visit."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "starts_at"], name="appointment_status_start"),
+            models.Index(fields=["contractor", "starts_at"], name="appointment_contractor_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} @ {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+def photo_path(instance: "Photo", filename: str) -> str:
+    return f"photos/{instance.organisation_id}/{filename}"
+
+
+class Photo(models.Model):
+    """A photo with a request, re-encoded without metadata; served only to those who may see
+    the request."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    request = models.ForeignKey(
+        RepairRequest,
+        on_delete=models.CASCADE,
+        related_name="photos",
+        verbose_name=_("repair request"),
+    )
+    image = models.FileField(_("photo"), upload_to=photo_path)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.pk}"

@@ -9,14 +9,28 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contractors.models import Slot
 from contractors.routing import route
-from portal.errors import TransitionNotAllowed
+from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import Dwelling, Tenancy, User
 from portal.postcode import format_postcode
 from portal.selectors import staff_emails
 
 from .lifecycle import Status, can_transition
-from .models import Channel, EventKind, ReferenceCounter, RepairCategory, RepairEvent, RepairRequest
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    Channel,
+    EventKind,
+    Photo,
+    ReferenceCounter,
+    RepairCategory,
+    RepairEvent,
+    RepairRequest,
+    Responsibility,
+)
+from .photos import CleanPhoto
+from .selectors import BOOKING_DAYS
 
 
 def _next_reference(now: datetime.datetime) -> str:
@@ -179,3 +193,301 @@ def repair_request_alert_unrouted(*, repair_request_id: int) -> bool:
     repair_request.unrouted_alert_sent_at = timezone.now()
     repair_request.save(update_fields=["unrouted_alert_sent_at"])
     return True
+
+
+# Tenants may move or cancel a visit until this long before it starts.
+CHANGE_DEADLINE = datetime.timedelta(hours=24)
+
+
+class SlotFull(ApplicationError):
+    pass
+
+
+class SlotNotBookable(ApplicationError):
+    pass
+
+
+class ChangeTooLate(ApplicationError):
+    pass
+
+
+class NotReportable(ApplicationError):
+    pass
+
+
+def _appointment_event_data(appointment: Appointment) -> dict[str, str]:
+    return {
+        "contractor": appointment.contractor.name,
+        "starts_at": appointment.starts_at.isoformat(),
+        "ends_at": appointment.ends_at.isoformat(),
+        "daypart": appointment.slot.daypart.kind,
+    }
+
+
+def _on_commit_task(task, **kwargs) -> None:
+    transaction.on_commit(lambda: task.delay(**kwargs))
+
+
+def _slot_take(*, repair_request: RepairRequest, slot_id: int) -> Slot:
+    """Take one visit of a slot, or refuse; the conditional UPDATE makes it atomic."""
+    slot = Slot.objects.select_related("daypart", "contractor").filter(pk=slot_id).first()
+    if (
+        slot is None
+        or repair_request.contract_id is None
+        or slot.contractor_id != repair_request.contractor_id
+        or slot.area_id != repair_request.contract.area_id
+    ):
+        raise SlotNotBookable(_("This time is not offered for your repair. Choose another time."))
+    today = timezone.localdate()
+    if slot.date <= today or slot.starts_at <= timezone.now():
+        raise SlotNotBookable(_("This time has passed. Choose another time."))
+    if slot.date > today + datetime.timedelta(days=BOOKING_DAYS):
+        raise SlotNotBookable(_("This time is too far ahead. Choose another time."))
+    taken = Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1)
+    if not taken:
+        raise SlotFull(
+            _("Sorry, this time was just taken by someone else. Choose another time."),
+            extra={"slot": slot.pk},
+        )
+    return slot
+
+
+def _slot_release(*, slot_id: int) -> None:
+    Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
+
+
+@transaction.atomic
+def appointment_book(
+    *, repair_request: RepairRequest, slot_id: int, actor: User | None = None
+) -> Appointment:
+    """Book a visit for a routed request in one of its contractor's free slots."""
+    slot = _slot_take(repair_request=repair_request, slot_id=slot_id)
+    previous = repair_request.appointments.count()
+    appointment = Appointment.objects.create(
+        organisation_id=repair_request.organisation_id,
+        request=repair_request,
+        contractor_id=slot.contractor_id,
+        slot=slot,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        booked_by=actor,
+        sequence=previous,
+    )
+    repair_request_transition(
+        repair_request=repair_request,
+        status=Status.SCHEDULED,
+        actor=actor,
+        data=_appointment_event_data(appointment),
+    )
+    from . import tasks
+
+    _on_commit_task(tasks.appointment_confirmation, appointment_id=appointment.pk)
+    return appointment
+
+
+def _planned_appointment(repair_request: RepairRequest) -> Appointment | None:
+    return (
+        Appointment.objects.select_for_update()
+        .filter(request=repair_request, status=AppointmentStatus.PLANNED)
+        .first()
+    )
+
+
+def change_allowed_until(appointment: Appointment) -> datetime.datetime:
+    return appointment.starts_at - CHANGE_DEADLINE
+
+
+def _check_change_window(appointment: Appointment | None) -> None:
+    if appointment is not None and timezone.now() > change_allowed_until(appointment):
+        raise ChangeTooLate(
+            _(
+                "The visit is less than 24 hours away, so it can no longer be changed here. "
+                "Call the contractor or your housing association."
+            )
+        )
+
+
+def _lock(repair_request: RepairRequest) -> RepairRequest:
+    return (
+        RepairRequest.objects.select_for_update(of=("self",))
+        .select_related("contract", "contractor")
+        .get(pk=repair_request.pk)
+    )
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *, repair_request: RepairRequest, slot_id: int, actor: User | None = None
+) -> Appointment:
+    """Move the planned visit to another free slot, until 24 hours before it."""
+    repair_request = _lock(repair_request)
+    current = _planned_appointment(repair_request)
+    if current is None:
+        raise TransitionNotAllowed(_("This repair has no planned visit to move."))
+    _check_change_window(current)
+    if current.slot_id == slot_id:
+        raise SlotNotBookable(_("That is the time you have already. Choose another time."))
+    current.status = AppointmentStatus.MOVED
+    current.save(update_fields=["status"])
+    _slot_release(slot_id=current.slot_id)
+    appointment = appointment_book(repair_request=repair_request, slot_id=slot_id, actor=actor)
+    from . import tasks
+
+    _on_commit_task(
+        tasks.contractor_notification,
+        repair_request_id=repair_request.pk,
+        kind="rescheduled",
+        key=f"contractor-rescheduled-{appointment.pk}",
+    )
+    return appointment
+
+
+@transaction.atomic
+def repair_request_cancel(
+    *, repair_request: RepairRequest, reason: str, actor: User | None = None
+) -> RepairRequest:
+    """The tenant cancels, with a reason, until 24 hours before the visit."""
+    repair_request = _lock(repair_request)
+    if not can_transition(repair_request.status, Status.CANCELLED):
+        raise TransitionNotAllowed(_("This repair can no longer be cancelled."))
+    current = _planned_appointment(repair_request)
+    _check_change_window(current)
+    if current is not None:
+        current.status = AppointmentStatus.CANCELLED
+        current.save(update_fields=["status"])
+        _slot_release(slot_id=current.slot_id)
+    repair_request.cancel_reason = reason
+    repair_request_transition(
+        repair_request=repair_request,
+        status=Status.CANCELLED,
+        actor=actor,
+        note=reason,
+        update_fields=("cancel_reason",),
+    )
+    if repair_request.contractor_id:
+        from . import tasks
+
+        _on_commit_task(
+            tasks.contractor_notification,
+            repair_request_id=repair_request.pk,
+            kind="cancelled",
+            key=f"contractor-cancelled-{repair_request.pk}",
+        )
+    return repair_request
+
+
+def repair_request_report(
+    *,
+    tenancy: Tenancy,
+    category: RepairCategory,
+    description: str,
+    actor: User,
+    photos: list[CleanPhoto] = (),
+    access_notes: str = "",
+    contact_phone: str = "",
+    slot_id: int | None = None,
+) -> RepairRequest:
+    """A tenant's report: saved, routed, its photos stored and its visit booked, all or nothing.
+
+    Photo files written before a refusal (a slot taken meanwhile) are removed again."""
+    stored: list[Photo] = []
+    try:
+        return _repair_request_report(
+            tenancy=tenancy,
+            category=category,
+            description=description,
+            actor=actor,
+            photos=photos,
+            access_notes=access_notes,
+            contact_phone=contact_phone,
+            slot_id=slot_id,
+            stored=stored,
+        )
+    except Exception:
+        for photo in stored:
+            photo.image.delete(save=False)
+        raise
+
+
+@transaction.atomic
+def _repair_request_report(
+    *,
+    tenancy: Tenancy,
+    category: RepairCategory,
+    description: str,
+    actor: User,
+    photos,
+    access_notes: str,
+    contact_phone: str,
+    slot_id: int | None,
+    stored: list[Photo],
+) -> RepairRequest:
+    if category.organisation_id != tenancy.organisation_id or not category.is_active:
+        raise NotReportable(_("Choose what is broken from the list."))
+    if category.responsibility == Responsibility.TENANT:
+        raise NotReportable(_("This is a repair you carry out yourself; see the advice."))
+    repair_request = repair_request_submit(
+        dwelling=tenancy.dwelling,
+        category=category,
+        description=description,
+        reported_by=actor,
+        tenancy=tenancy,
+        access_notes=access_notes,
+        contact_phone=contact_phone,
+    )
+    for clean in photos:
+        photo = Photo(
+            organisation_id=repair_request.organisation_id,
+            request=repair_request,
+            width=clean.width,
+            height=clean.height,
+            uploaded_by=actor,
+        )
+        photo.image.save(clean.content.name, clean.content, save=False)
+        stored.append(photo)
+        photo.save()
+    from . import tasks
+
+    if repair_request.status != Status.ROUTED:
+        return repair_request
+    if category.is_emergency:
+        _on_commit_task(
+            tasks.contractor_notification,
+            repair_request_id=repair_request.pk,
+            kind="emergency",
+            key=f"contractor-emergency-{repair_request.pk}",
+        )
+    elif slot_id is not None:
+        appointment_book(repair_request=repair_request, slot_id=slot_id, actor=actor)
+        _on_commit_task(
+            tasks.contractor_notification,
+            repair_request_id=repair_request.pk,
+            kind="booked",
+            key=f"contractor-booked-{repair_request.pk}",
+        )
+    return repair_request
+
+
+def appointment_reminders_send(*, today: datetime.date) -> int:
+    """Send the reminder of every planned visit tomorrow that has not had one."""
+    from . import notifications
+
+    tomorrow = today + datetime.timedelta(days=1)
+    sent = 0
+    ids = Appointment.objects.filter(
+        status=AppointmentStatus.PLANNED, slot__date=tomorrow, reminder_sent_at__isnull=True
+    ).values_list("pk", flat=True)
+    for appointment_id in ids.iterator(chunk_size=500):
+        with transaction.atomic():
+            appointment = (
+                Appointment.objects.select_for_update()
+                .filter(pk=appointment_id, reminder_sent_at__isnull=True)
+                .first()
+            )
+            if appointment is None:
+                continue
+            notifications.appointment_reminder_send(appointment_id=appointment_id)
+            appointment.reminder_sent_at = timezone.now()
+            appointment.save(update_fields=["reminder_sent_at"])
+            sent += 1
+    return sent

@@ -29,15 +29,6 @@ def superuser(db):
     return factories.UserFactory(email="root@ketenportaal.nl", is_staff=True, is_superuser=True)
 
 
-def pytest_collection_modifyitems(config, items):
-    """Tests marked postgres or redis need those services; say why when they are skipped."""
-    import os
-
-    for item in items:
-        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
-            item.add_marker(pytest.mark.skip(reason="set REDIS_URL to run against Redis"))
-
-
 @pytest.fixture
 def postgres_only(db):
     if connection.vendor != "postgresql":

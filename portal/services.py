@@ -1,0 +1,115 @@
+"""Writes of the base app: tenants claiming their account, staff memberships."""
+
+import datetime
+
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .errors import ApplicationError
+from .models import Organisation, StaffMembership, Tenancy, User
+from .roles import staff_group_sync
+
+CLAIM_SALT = "portal.tenancy-claim"
+CLAIM_MAX_AGE = datetime.timedelta(days=3)
+
+
+class ClaimNotPossible(ApplicationError):
+    pass
+
+
+def tenancy_find_claimable(
+    *, contract_number: str, postcode: str, house_number: int, suffix: str
+) -> Tenancy | None:
+    """A current tenancy matching all four details; None for any mismatch, whichever part."""
+    today = timezone.localdate()
+    return (
+        Tenancy.objects.filter(
+            contract_number__iexact=contract_number.strip(),
+            dwelling__postcode=postcode,
+            dwelling__house_number=house_number,
+            dwelling__house_number_suffix__iexact=suffix.strip(),
+            start_date__lte=today,
+        )
+        .exclude(end_date__lt=today)
+        .select_related("dwelling", "organisation")
+        .first()
+    )
+
+
+def _claim_token(*, tenancy: Tenancy, email: str) -> str:
+    return signing.dumps({"tenancy": tenancy.pk, "email": email}, salt=CLAIM_SALT)
+
+
+def tenancy_claim_read_token(token: str) -> tuple[Tenancy, str]:
+    """The tenancy and e-mail address a confirmation link was sent for."""
+    try:
+        data = signing.loads(token, salt=CLAIM_SALT, max_age=CLAIM_MAX_AGE)
+        tenancy = Tenancy.objects.select_related("dwelling", "organisation").get(pk=data["tenancy"])
+    except (signing.BadSignature, KeyError, TypeError, Tenancy.DoesNotExist) as error:
+        raise ClaimNotPossible(
+            _("This link is no longer valid. Links work for 3 days; request a new one.")
+        ) from error
+    return tenancy, data["email"]
+
+
+def tenancy_claim_start(*, tenancy: Tenancy, email: str, build_url) -> None:
+    """Mail a confirmation link to the address given; the account is made when it is opened."""
+    email = User.objects.normalize_email(email).lower()
+    link = build_url(reverse("claim_confirm", args=[_claim_token(tenancy=tenancy, email=email)]))
+    context = {"tenancy": tenancy, "organisation": tenancy.organisation, "link": link}
+    language = translation.get_language()
+
+    def send() -> None:
+        with translation.override(language):
+            send_mail(
+                subject=_("Confirm your e-mail address for %(organisation)s")
+                % {"organisation": tenancy.organisation.name},
+                message=render_to_string("portal/mail/claim_confirm.txt", context),
+                from_email=tenancy.organisation.mail_from or None,
+                recipient_list=[email],
+            )
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def tenancy_claim_complete(*, token: str, password: str, existing_user: User | None = None) -> User:
+    """Link the tenancy to the account of the confirmed address, creating it if needed."""
+    tenancy, email = tenancy_claim_read_token(token)
+    tenancy = Tenancy.objects.select_for_update().get(pk=tenancy.pk)
+    user = existing_user or User.objects.filter(email__iexact=email).first()
+    if tenancy.tenant_id is not None and (user is None or tenancy.tenant_id != user.pk):
+        raise ClaimNotPossible(
+            _("This tenancy already has an account. Log in, or reset its password.")
+        )
+    if user is None:
+        validate_password(password, User(email=email))
+        user = User.objects.create_user(email=email, password=password)
+    elif existing_user is None and not user.check_password(password):
+        raise ClaimNotPossible(
+            _("This is not the password of the account of %(email)s.") % {"email": email}
+        )
+    if tenancy.tenant_id is None:
+        tenancy.tenant = user
+        tenancy.claimed_at = timezone.now()
+        tenancy.save(update_fields=["tenant", "claimed_at"])
+    return user
+
+
+@transaction.atomic
+def staff_membership_grant(*, user: User, organisation: Organisation) -> StaffMembership:
+    """Make a user one of an association's staff, with the staff group's permissions."""
+    membership, _created = StaffMembership.objects.get_or_create(
+        user=user, organisation=organisation
+    )
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(staff_group_sync())
+    return membership

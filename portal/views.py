@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from .forms import ClaimExistingAccountForm, ClaimForm, ClaimPasswordForm, EmailAuthenticationForm
+from .models import User
+from .services import (
+    ClaimNotPossible,
+    tenancy_claim_complete,
+    tenancy_claim_read_token,
+    tenancy_claim_start,
+    tenancy_find_claimable,
+)
+
+# One message for every mismatch: it never tells which part was wrong, or whether the
+# contract exists.
+NEUTRAL_CLAIM_ERROR = gettext_lazy(
+    "We could not find a current tenancy with these details. Check the contract number on "
+    "your tenancy agreement, your postcode and your house number, and try again. Still stuck? "
+    "Call your housing association."
+)
+
+
+def home(request):
+    """Tenants go to their repairs, contractors to their work, staff to the admin."""
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "portal/home.html")
+    if user.is_staff:
+        return redirect("admin:index")
+    return redirect("my_repairs")
+
+
+class PortalLoginView(LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@require_http_methods(["GET", "POST"])
+def claim(request):
+    form = ClaimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        tenancy = tenancy_find_claimable(
+            contract_number=data["contract_number"],
+            postcode=data["postcode"],
+            house_number=data["house_number"],
+            suffix=data["suffix"],
+        )
+        if tenancy is None:
+            form.add_error(None, NEUTRAL_CLAIM_ERROR)
+        else:
+            tenancy_claim_start(
+                tenancy=tenancy, email=data["email"], build_url=request.build_absolute_uri
+            )
+            request.session["claim_email"] = data["email"]
+            return redirect("claim_sent")
+    return render(request, "portal/claim.html", {"form": form})
+
+
+def claim_sent(request):
+    return render(request, "portal/claim_sent.html", {"email": request.session.get("claim_email")})
+
+
+@require_http_methods(["GET", "POST"])
+def claim_confirm(request, token: str):
+    try:
+        tenancy, email = tenancy_claim_read_token(token)
+    except ClaimNotPossible as error:
+        return render(request, "portal/claim_invalid.html", {"message": error.message}, status=410)
+    existing = User.objects.filter(email__iexact=email).exists()
+    if tenancy.tenant_id is not None and not existing:
+        return render(
+            request,
+            "portal/claim_invalid.html",
+            {"message": _("This tenancy already has an account. Log in, or reset its password.")},
+            status=410,
+        )
+    form_class = ClaimExistingAccountForm if existing else ClaimPasswordForm
+    kwargs = {} if existing else {"email": email}
+    form = form_class(request.POST or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        password = form.cleaned_data.get("password") or form.cleaned_data["password1"]
+        try:
+            user = tenancy_claim_complete(token=token, password=password)
+        except ClaimNotPossible as error:
+            form.add_error(None, error.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _("Welcome! Your account is ready. Here you report repairs and follow them."),
+            )
+            return redirect(reverse("my_repairs"))
+    return render(
+        request,
+        "portal/claim_confirm.html",
+        {"form": form, "email": email, "tenancy": tenancy, "existing": existing},
+    )
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes: the page shown while an account is locked for this address."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    until = timezone.localtime(timezone.now() + cooloff)
+    return render(
+        request,
+        "portal/locked_out.html",
+        {"cooloff_minutes": int(cooloff.total_seconds() // 60), "until": until.strftime("%H:%M")},
+        status=429,
+    )

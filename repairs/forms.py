@@ -1,0 +1,145 @@
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .notifications import daypart_label
+from .photos import MAX_PHOTOS, photos_clean
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = (
+            [f for f in (data or []) if f]
+            if isinstance(data, list | tuple)
+            else [data]
+            if data
+            else []
+        )
+        if not files:
+            return []
+        return photos_clean(files)
+
+
+class CategorySearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search, for example “tap” or “door”"),
+        required=False,
+        max_length=80,
+        widget=forms.SearchInput(attrs={"autocomplete": "off"}),
+    )
+
+
+PHONE = re.compile(r"^\+?[0-9][0-9 \-()]{8,18}$")
+
+
+def clean_phone(value: str) -> str:
+    value = value.strip()
+    if value and (not PHONE.match(value) or len(re.sub(r"\D", "", value)) < 10):
+        raise ValidationError(
+            _("Enter a phone number of at least 10 digits, for example 06 12345678.")
+        )
+    return value
+
+
+class SlotChoiceField(forms.ModelChoiceField):
+    widget = forms.RadioSelect
+
+    def label_from_instance(self, slot) -> str:
+        return daypart_label(slot)
+
+
+class ReportForm(forms.Form):
+    description = forms.CharField(
+        label=_("What is wrong?"),
+        min_length=10,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Describe what you see, where exactly, and since when (10–2000 characters)."),
+        error_messages={
+            "required": _("Describe the problem, so the contractor brings the right things."),
+            "min_length": _("Describe the problem in at least 10 characters."),
+            "max_length": _("Keep the description to 2000 characters (now %(show_value)d)."),
+        },
+    )
+    photos = PhotosField(
+        label=_("Photos (optional)"),
+        required=False,
+        help_text=_("Up to %(max)d photos, JPEG, PNG or WebP, at most 10 MB each.")
+        % {"max": MAX_PHOTOS},
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    access_notes = forms.CharField(
+        label=_("Good to know when visiting (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example a dog in the house, where a key is, or a door code."),
+    )
+    contact_phone = forms.CharField(
+        label=_("Best phone number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_("The contractor calls this number if something changes."),
+    )
+    slot = SlotChoiceField(
+        label=_("When may the contractor come?"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "required": _("Choose when the contractor may come."),
+            "invalid_choice": _("This time is no longer available. Choose another time."),
+        },
+    )
+
+    def __init__(self, *args, slots=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if slots is None:
+            del self.fields["slot"]
+        else:
+            self.fields["slot"].queryset = slots
+
+    def clean_contact_phone(self) -> str:
+        return clean_phone(self.cleaned_data["contact_phone"])
+
+
+class EmergencyForm(forms.Form):
+    description = ReportForm.base_fields["description"]
+    contact_phone = ReportForm.base_fields["contact_phone"]
+
+    def clean_contact_phone(self) -> str:
+        return clean_phone(self.cleaned_data["contact_phone"])
+
+
+class RescheduleForm(forms.Form):
+    slot = SlotChoiceField(
+        label=_("Choose a new time"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "required": _("Choose a new time."),
+            "invalid_choice": _("This time is no longer available. Choose another time."),
+        },
+    )
+
+    def __init__(self, *args, slots, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].queryset = slots
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you cancel?"),
+        min_length=3,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: it is solved already, or I am moving."),
+        error_messages={"required": _("Tell us briefly why you cancel.")},
+    )

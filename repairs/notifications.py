@@ -1,0 +1,177 @@
+"""Mails about repairs: to the tenant (confirmation with .ics, reminder) and the contractor.
+
+Each is sent through portal.mail.mail_send_once with a key, so a task that runs twice sends
+nothing twice."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from contractors.selectors import contractor_emails
+from portal.mail import mail_send_once
+
+from .ics import appointment_ics, default_organiser
+from .models import Appointment, RepairRequest
+
+
+def tenant_email(repair_request: RepairRequest) -> str | None:
+    if repair_request.reported_by_id and repair_request.reported_by.email:
+        return repair_request.reported_by.email
+    if repair_request.tenancy_id and repair_request.tenancy.tenant_id:
+        return repair_request.tenancy.tenant.email
+    return None
+
+
+def tenant_language(repair_request: RepairRequest) -> str:
+    user = repair_request.reported_by or (
+        repair_request.tenancy.tenant if repair_request.tenancy_id else None
+    )
+    return getattr(user, "language", None) or settings.LANGUAGE_CODE
+
+
+def daypart_text(appointment: Appointment) -> str:
+    """'Tuesday 2 December, morning (08:00–12:00)' in the active language."""
+    return daypart_label(appointment.slot)
+
+
+def _appointment_mail(appointment: Appointment, *, template: str, subject: str) -> EmailMessage:
+    repair_request = appointment.request
+    organisation = repair_request.organisation
+    context = {
+        "request": repair_request,
+        "appointment": appointment,
+        "organisation": organisation,
+        "when": daypart_text(appointment),
+        "contractor": appointment.contractor,
+    }
+    message = EmailMessage(
+        subject=subject,
+        body=render_to_string(template, context),
+        from_email=organisation.mail_from or None,
+        to=[tenant_email(repair_request)],
+    )
+    message.attach(
+        f"afspraak-{repair_request.reference}.ics",
+        appointment_ics(
+            uid=f"{repair_request.reference}@ketenportaal",
+            sequence=appointment.sequence,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+            summary=_("Repair %(reference)s: %(contractor)s")
+            % {"reference": repair_request.reference, "contractor": appointment.contractor.name},
+            location=str(repair_request.dwelling),
+            description=repair_request.category.name,
+            organiser_email=organisation.mail_from or default_organiser(),
+        ),
+        "text/calendar; method=REQUEST; charset=utf-8",
+    )
+    return message
+
+
+def _load(appointment_id: int) -> Appointment | None:
+    return (
+        Appointment.objects.select_related(
+            "request__organisation",
+            "request__dwelling",
+            "request__category",
+            "request__reported_by",
+            "request__tenancy__tenant",
+            "slot__daypart",
+            "contractor",
+        )
+        .filter(pk=appointment_id)
+        .first()
+    )
+
+
+def appointment_confirmation_send(*, appointment_id: int) -> bool:
+    appointment = _load(appointment_id)
+    if appointment is None or tenant_email(appointment.request) is None:
+        return False
+    with translation.override(tenant_language(appointment.request)):
+        return mail_send_once(
+            key=f"appointment-confirmation-{appointment.pk}",
+            build=lambda: _appointment_mail(
+                appointment,
+                template="repairs/mail/appointment_confirmation.txt",
+                subject=_("Appointment for repair %(reference)s")
+                % {"reference": appointment.request.reference},
+            ),
+        )
+
+
+def appointment_reminder_send(*, appointment_id: int) -> bool:
+    appointment = _load(appointment_id)
+    if appointment is None or tenant_email(appointment.request) is None:
+        return False
+    with translation.override(tenant_language(appointment.request)):
+        return mail_send_once(
+            key=f"appointment-reminder-{appointment.pk}",
+            build=lambda: _appointment_mail(
+                appointment,
+                template="repairs/mail/appointment_reminder.txt",
+                subject=_("Tomorrow: repair %(reference)s")
+                % {"reference": appointment.request.reference},
+            ),
+        )
+
+
+CONTRACTOR_SUBJECTS = {
+    "emergency": gettext_noop("EMERGENCY: repair %(reference)s, %(address)s"),
+    "booked": gettext_noop("New visit: repair %(reference)s, %(address)s"),
+    "rescheduled": gettext_noop("Visit moved: repair %(reference)s, %(address)s"),
+    "cancelled": gettext_noop("Cancelled by the tenant: repair %(reference)s, %(address)s"),
+}
+
+
+def contractor_notify(*, repair_request_id: int, kind: str, key: str) -> bool:
+    repair_request = (
+        RepairRequest.objects.select_related("dwelling", "category", "contractor", "organisation")
+        .filter(pk=repair_request_id)
+        .first()
+    )
+    if repair_request is None or repair_request.contractor_id is None:
+        return False
+    recipients = contractor_emails(contractor_id=repair_request.contractor_id)
+    appointment = (
+        repair_request.appointments.filter(status="planned").select_related("slot__daypart").first()
+    )
+    # Contractors work in Dutch with the associations; their mails are Dutch.
+    with translation.override("nl"):
+        subject = _(CONTRACTOR_SUBJECTS[kind]) % {
+            "reference": repair_request.reference,
+            "address": repair_request.dwelling.address_line,
+        }
+        body = render_to_string(
+            "repairs/mail/contractor_notification.txt",
+            {
+                "request": repair_request,
+                "kind": kind,
+                "appointment": appointment,
+                "when": daypart_text(appointment) if appointment else "",
+            },
+        )
+        return mail_send_once(
+            key=key,
+            build=lambda: EmailMessage(
+                subject=subject,
+                body=body,
+                from_email=repair_request.organisation.mail_from or None,
+                to=recipients,
+            ),
+        )
+
+
+def daypart_label(slot) -> str:
+    """How a slot reads in a list to choose from."""
+    starts = timezone.localtime(slot.starts_at)
+    ends = timezone.localtime(slot.ends_at)
+    return _("%(day)s, %(daypart)s (%(start)s–%(end)s)") % {
+        "day": formats.date_format(starts, "l j F"),
+        "daypart": slot.daypart.get_kind_display(),
+        "start": starts.strftime("%H:%M"),
+        "end": ends.strftime("%H:%M"),
+    }

@@ -1,0 +1,128 @@
+"""Scoped reads of repairs: what a tenant may see, and the slots they may book."""
+
+import datetime
+
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from contractors.models import Slot
+from portal.models import Tenancy, User
+
+from .lifecycle import OPEN_STATUSES, Status
+from .models import Appointment, AppointmentStatus, Photo, RepairCategory, RepairRequest
+
+BOOKING_DAYS = 14
+
+
+def tenancies_current_for(*, user: User) -> QuerySet[Tenancy]:
+    today = timezone.localdate()
+    return (
+        Tenancy.objects.filter(tenant=user, start_date__lte=today)
+        .exclude(end_date__lt=today)
+        .select_related("dwelling", "organisation")
+        .order_by("-start_date")
+    )
+
+
+def tenancy_get_for_tenant(*, user: User, tenancy_id: int | None) -> Tenancy:
+    """The current tenancy a report is for: the one asked for, or the only one."""
+    tenancies = tenancies_current_for(user=user)
+    if tenancy_id is not None:
+        tenancy = tenancies.filter(pk=tenancy_id).first()
+    else:
+        tenancy = tenancies.first()
+    if tenancy is None:
+        raise Http404
+    return tenancy
+
+
+def repair_request_list_for_tenant(*, user: User) -> QuerySet[RepairRequest]:
+    """Requests made under the user's tenancies, open ones first, newest first."""
+    return (
+        RepairRequest.objects.filter(tenancy__tenant=user)
+        .select_related("category", "dwelling", "contractor")
+        .prefetch_related(
+            Prefetch(
+                "appointments",
+                queryset=Appointment.objects.filter(
+                    status=AppointmentStatus.PLANNED
+                ).select_related("slot__daypart"),
+                to_attr="planned_appointments",
+            )
+        )
+        .annotate(
+            is_open=ExpressionWrapper(
+                Q(status__in=list(OPEN_STATUSES)), output_field=BooleanField()
+            )
+        )
+        .order_by(F("is_open").desc(), "-created_at")
+    )
+
+
+def repair_request_get_for_tenant(*, user: User, reference: str) -> RepairRequest:
+    """One of the user's requests by reference; anyone else's answers 404, as a missing one."""
+    repair_request = (
+        RepairRequest.objects.filter(tenancy__tenant=user, reference=reference)
+        .select_related("category", "dwelling", "contractor", "contract__area", "organisation")
+        .prefetch_related(
+            Prefetch("events", to_attr="timeline"),
+            Prefetch(
+                "appointments",
+                queryset=Appointment.objects.select_related("slot__daypart").order_by("starts_at"),
+                to_attr="all_appointments",
+            ),
+            Prefetch("photos", queryset=Photo.objects.order_by("pk"), to_attr="photo_list"),
+        )
+        .first()
+    )
+    if repair_request is None:
+        raise Http404
+    return repair_request
+
+
+def photo_get_for_tenant(*, user: User, reference: str, photo_id: int) -> Photo:
+    photo = (
+        Photo.objects.filter(
+            pk=photo_id, request__reference=reference, request__tenancy__tenant=user
+        )
+        .only("image")
+        .first()
+    )
+    if photo is None:
+        raise Http404
+    return photo
+
+
+def categories_for(*, organisation_id: int, query: str = "", room: str = "") -> QuerySet:
+    categories = RepairCategory.objects.filter(organisation_id=organisation_id, is_active=True)
+    if room:
+        categories = categories.filter(room_code=room)
+    for word in query.split()[:5]:
+        categories = categories.filter(Q(name_nl__icontains=word) | Q(name_en__icontains=word))
+    return categories.order_by("room_code", "name_nl")
+
+
+def slots_free_for(
+    *, repair_request: RepairRequest | None = None, contract=None, days: int = BOOKING_DAYS
+) -> QuerySet[Slot]:
+    """Free slots of the routed contractor in the request's area, from tomorrow for `days`."""
+    contract = contract or repair_request.contract
+    if contract is None:
+        return Slot.objects.none()
+    today = timezone.localdate()
+    return (
+        Slot.objects.filter(
+            contractor_id=contract.contractor_id,
+            area_id=contract.area_id,
+            date__gt=today,
+            date__lte=today + datetime.timedelta(days=days),
+            booked__lt=F("capacity"),
+        )
+        .select_related("daypart")
+        .order_by("starts_at")
+    )
+
+
+def open_statuses() -> list[str]:
+    return [status.value for status in Status if status in OPEN_STATUSES]

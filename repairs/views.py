@@ -1,0 +1,267 @@
+"""The tenant's pages: report a defect, follow it, move or cancel the visit."""
+
+import functools
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from contractors.routing import route
+from portal.errors import ApplicationError
+from portal.models import Tenancy
+
+from . import selectors, services
+from .forms import CancelForm, CategorySearchForm, EmergencyForm, ReportForm, RescheduleForm
+from .ics import appointment_ics, default_organiser
+from .lifecycle import OPEN_STATUSES, Status
+from .models import Appointment, AppointmentStatus, RepairCategory, Responsibility
+from .timeline import tenant_timeline
+from .vera import ROOM, codes
+
+
+def tenant_required(view):
+    """Logged in, and a tenant: anyone else gets 404 on tenant pages, never a hint."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not Tenancy.objects.filter(tenant=request.user).exists():
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _tenancy(request) -> Tenancy:
+    raw = request.GET.get("woning") or request.POST.get("woning")
+    tenancy_id = int(raw) if raw and raw.isdigit() else None
+    return selectors.tenancy_get_for_tenant(user=request.user, tenancy_id=tenancy_id)
+
+
+@tenant_required
+def report_start(request):
+    """Step 1: where and what. A search, and the categories grouped by room."""
+    tenancies = list(selectors.tenancies_current_for(user=request.user))
+    if not tenancies:
+        return render(request, "repairs/no_tenancy.html")
+    tenancy = _tenancy(request)
+    form = CategorySearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    room = request.GET.get("ruimte", "")
+    rooms = codes(ROOM)
+    if room not in rooms:
+        room = ""
+    categories = list(
+        selectors.categories_for(organisation_id=tenancy.organisation_id, query=query, room=room)
+    )
+    groups: dict[str, list[RepairCategory]] = {}
+    for category in categories:
+        groups.setdefault(category.room_code, []).append(category)
+    context = {
+        "form": form,
+        "tenancy": tenancy,
+        "tenancies": tenancies,
+        "groups": [(code, rooms.get(code, code), items) for code, items in groups.items()],
+        "query": query,
+        "room": room,
+        "room_name": rooms.get(room, ""),
+    }
+    template = "repairs/_category_results.html" if request.htmx else "repairs/report_start.html"
+    return render(request, template, context)
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def report_category(request, category_id: int):
+    """Step 2: the advice, the emergency number, or the report with photos and a daypart."""
+    tenancy = _tenancy(request)
+    category = get_object_or_404(
+        RepairCategory, pk=category_id, organisation_id=tenancy.organisation_id, is_active=True
+    )
+    context = {"tenancy": tenancy, "category": category, "organisation": tenancy.organisation}
+    if category.responsibility == Responsibility.TENANT:
+        return render(request, "repairs/report_advice.html", context)
+
+    contract = route(tenancy.dwelling, timezone.localdate())
+    if category.is_emergency:
+        form = EmergencyForm(request.POST or None, initial={"contact_phone": request.user.phone})
+    else:
+        slots = selectors.slots_free_for(contract=contract) if contract else None
+        if slots is not None and not slots.exists():
+            slots = None
+        form = ReportForm(
+            request.POST or None,
+            request.FILES or None,
+            slots=slots,
+            initial={"contact_phone": request.user.phone},
+        )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        slot = data.get("slot")
+        try:
+            repair_request = services.repair_request_report(
+                tenancy=tenancy,
+                category=category,
+                description=data["description"],
+                actor=request.user,
+                photos=data.get("photos") or [],
+                access_notes=data.get("access_notes", ""),
+                contact_phone=data["contact_phone"],
+                slot_id=slot.pk if slot else None,
+            )
+        except (services.SlotFull, services.SlotNotBookable) as error:
+            form.add_error("slot", error.message)
+            form.fields["slot"].queryset = selectors.slots_free_for(contract=contract)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("report_done", reference=repair_request.reference)
+    context.update({"form": form, "contract": contract})
+    template = (
+        "repairs/report_emergency.html" if category.is_emergency else "repairs/report_form.html"
+    )
+    return render(request, template, context, status=200 if not form.errors else 422)
+
+
+@tenant_required
+def report_done(request, reference: str):
+    repair_request = selectors.repair_request_get_for_tenant(user=request.user, reference=reference)
+    return render(request, "repairs/report_done.html", _detail_context(repair_request))
+
+
+def _detail_context(repair_request) -> dict:
+    planned = next(
+        (a for a in repair_request.all_appointments if a.status == AppointmentStatus.PLANNED),
+        None,
+    )
+    can_change = repair_request.status in OPEN_STATUSES and (
+        planned is None or timezone.now() <= services.change_allowed_until(planned)
+    )
+    return {
+        "repair": repair_request,
+        "organisation": repair_request.organisation,
+        "planned": planned,
+        "timeline": tenant_timeline(repair_request.timeline),
+        "can_reschedule": planned is not None and can_change,
+        "can_cancel": can_change and repair_request.status != Status.COMPLETED,
+        "change_until": services.change_allowed_until(planned) if planned else None,
+    }
+
+
+@tenant_required
+def my_repairs(request):
+    requests = selectors.repair_request_list_for_tenant(user=request.user)
+    page = Paginator(requests, 20).get_page(request.GET.get("pagina"))
+    return render(request, "repairs/my_repairs.html", {"page": page})
+
+
+@tenant_required
+def repair_detail(request, reference: str):
+    repair_request = selectors.repair_request_get_for_tenant(user=request.user, reference=reference)
+    return render(request, "repairs/repair_detail.html", _detail_context(repair_request))
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def repair_reschedule(request, reference: str):
+    repair_request = selectors.repair_request_get_for_tenant(user=request.user, reference=reference)
+    context = _detail_context(repair_request)
+    if not context["can_reschedule"]:
+        messages.warning(
+            request,
+            _(
+                "This visit can no longer be moved here. "
+                "Call the contractor or your housing association."
+            ),
+        )
+        return redirect("repair_detail", reference=reference)
+    slots = selectors.slots_free_for(repair_request=repair_request).exclude(
+        pk=context["planned"].slot_id
+    )
+    form = RescheduleForm(request.POST or None, slots=slots)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_reschedule(
+                repair_request=repair_request,
+                slot_id=form.cleaned_data["slot"].pk,
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            form.add_error("slot", error.message)
+        else:
+            messages.success(request, _("Your appointment is moved. We sent you a new invitation."))
+            return redirect("repair_detail", reference=reference)
+    context["form"] = form
+    return render(
+        request, "repairs/repair_reschedule.html", context, status=422 if form.errors else 200
+    )
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def repair_cancel(request, reference: str):
+    repair_request = selectors.repair_request_get_for_tenant(user=request.user, reference=reference)
+    context = _detail_context(repair_request)
+    if not context["can_cancel"]:
+        messages.warning(
+            request,
+            _(
+                "This repair can no longer be cancelled here. "
+                "Call the contractor or your housing association."
+            ),
+        )
+        return redirect("repair_detail", reference=reference)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.repair_request_cancel(
+                repair_request=repair_request,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your repair is cancelled. The contractor has been told."))
+            return redirect("repair_detail", reference=reference)
+    context["form"] = form
+    return render(
+        request, "repairs/repair_cancel.html", context, status=422 if form.errors else 200
+    )
+
+
+@tenant_required
+def repair_photo(request, reference: str, photo_id: int):
+    photo = selectors.photo_get_for_tenant(
+        user=request.user, reference=reference, photo_id=photo_id
+    )
+    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@tenant_required
+def repair_ics(request, reference: str):
+    repair_request = selectors.repair_request_get_for_tenant(user=request.user, reference=reference)
+    appointment: Appointment | None = _detail_context(repair_request)["planned"]
+    if appointment is None:
+        raise Http404
+    body = appointment_ics(
+        uid=f"{repair_request.reference}@ketenportaal",
+        sequence=appointment.sequence,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        summary=_("Repair %(reference)s: %(contractor)s")
+        % {"reference": repair_request.reference, "contractor": repair_request.contractor.name},
+        location=str(repair_request.dwelling),
+        description=repair_request.category.name,
+        organiser_email=repair_request.organisation.mail_from or default_organiser(),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="afspraak-{reference}.ics"'
+    return response

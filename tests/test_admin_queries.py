@@ -1,0 +1,182 @@
+"""Admin pages ask the database a fixed number of questions, however many rows they show.
+
+Each page is measured with one row and with many; the counts must be equal (no query per
+row) and stay under a pinned bound (STYLE.md, Tests: query counts pinned on every page).
+"""
+
+from collections.abc import Callable
+from itertools import count
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from contractors.models import Area, Contract, Contractor, PostcodeRule
+from portal.models import Dwelling, Organisation, StaffMembership, Tenancy
+from repairs.lifecycle import Status
+from repairs.models import RepairCategory, RepairRequest
+
+from . import factories
+
+_numbers = count(1)
+
+
+def _organisation(staff_user, organisation) -> Organisation:
+    """Staff may belong to several associations; each one they belong to is a row they see."""
+    other = factories.OrganisationFactory()
+    StaffMembership.objects.create(user=staff_user, organisation=other)
+    return other
+
+
+def _tenancy(staff_user, organisation) -> Tenancy:
+    return factories.TenancyFactory(
+        dwelling=factories.DwellingFactory(organisation=organisation),
+        tenant=factories.UserFactory(),
+    )
+
+
+def _postcode_rule(staff_user, organisation) -> PostcodeRule:
+    start = 1000 + 10 * next(_numbers)
+    return factories.PostcodeRuleFactory(
+        area=factories.AreaFactory(organisation=organisation),
+        range_start=start,
+        range_end=start + 9,
+    )
+
+
+def _repair_request(staff_user, organisation) -> RepairRequest:
+    contract = factories.ContractFactory(area=factories.AreaFactory(organisation=organisation))
+    return factories.RepairRequestFactory(
+        dwelling=factories.DwellingFactory(organisation=organisation),
+        status=Status.ROUTED,
+        contract=contract,
+        contractor=contract.contractor,
+    )
+
+
+# model -> (make one more row as staff of the association sees it, pinned bound on queries)
+CHANGELISTS: dict[type, tuple[Callable, int]] = {
+    Organisation: (_organisation, 7),
+    StaffMembership: (
+        lambda staff_user, org: factories.StaffUserFactory(
+            organisation=org
+        ).staff_memberships.get(),
+        8,
+    ),
+    Dwelling: (lambda staff_user, org: factories.DwellingFactory(organisation=org), 9),
+    Tenancy: (_tenancy, 8),
+    Area: (lambda staff_user, org: factories.AreaFactory(organisation=org), 8),
+    PostcodeRule: (_postcode_rule, 8),
+    Contract: (
+        lambda staff_user, org: factories.ContractFactory(
+            area=factories.AreaFactory(organisation=org)
+        ),
+        9,
+    ),
+    RepairCategory: (
+        lambda staff_user, org: factories.RepairCategoryFactory(organisation=org),
+        8,
+    ),
+    RepairRequest: (_repair_request, 10),
+    Contractor: (lambda staff_user, org: factories.ContractorFactory(), 6),
+}
+
+
+def model_id(model) -> str:
+    return model._meta.label
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def queries_of(client, url: str) -> int:
+    """Queries of one GET, after a first GET has filled the per-process caches."""
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", list(CHANGELISTS), ids=model_id)
+def test_changelist_queries_do_not_grow_with_rows(
+    staff_client, staff_user, organisation, model, django_assert_max_num_queries
+):
+    # given
+    make, bound = CHANGELISTS[model]
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    make(staff_user, organisation)
+    with_one_row = queries_of(staff_client, url)
+    for _ in range(49):
+        make(staff_user, organisation)
+
+    # when
+    with_fifty_rows = queries_of(staff_client, url)
+    with django_assert_max_num_queries(bound):
+        response = staff_client.get(url)
+
+    # then
+    assert len(response.context["cl"].result_list) >= 50
+    assert with_fifty_rows == with_one_row
+
+
+def test_every_changelist_is_measured():
+    # given the scoped screens that test_admin_scoping checks
+    from .test_admin_scoping import SCREENS
+
+    # when
+    measured = set(CHANGELISTS)
+
+    # then
+    assert measured == set(SCREENS) | {Contractor}
+
+
+@pytest.mark.django_db
+def test_dwelling_change_page_queries_do_not_grow_with_tenancies(
+    staff_client, organisation, django_assert_max_num_queries
+):
+    # given
+    dwelling = factories.DwellingFactory(organisation=organisation)
+    url = reverse("admin:portal_dwelling_change", args=[dwelling.pk])
+    factories.TenancyFactory(dwelling=dwelling, tenant=factories.UserFactory())
+    with_one = queries_of(staff_client, url)
+    for _ in range(19):
+        factories.TenancyFactory(dwelling=dwelling, tenant=factories.UserFactory())
+
+    # when
+    with_twenty = queries_of(staff_client, url)
+    with django_assert_max_num_queries(8):
+        response = staff_client.get(url)
+
+    # then
+    assert len(response.context["inline_admin_formsets"][0].formset.forms) == 20
+    assert with_twenty == with_one
+
+
+@pytest.mark.django_db
+def test_repair_request_change_page_queries_do_not_grow_with_events(
+    staff_client, staff_user, organisation, django_assert_max_num_queries
+):
+    # given
+    repair_request = _repair_request(staff_user, organisation)
+    repair_request.tenancy = factories.TenancyFactory(dwelling=repair_request.dwelling)
+    repair_request.save(update_fields=["tenancy"])
+    url = reverse("admin:repairs_repairrequest_change", args=[repair_request.pk])
+    factories.RepairEventFactory(request=repair_request, actor=staff_user)
+    with_one = queries_of(staff_client, url)
+    for _ in range(29):
+        factories.RepairEventFactory(request=repair_request, actor=factories.UserFactory())
+
+    # when
+    with_thirty = queries_of(staff_client, url)
+    with django_assert_max_num_queries(16):
+        response = staff_client.get(url)
+
+    # then
+    assert len(response.context["inline_admin_formsets"][0].formset.forms) == 30
+    assert with_thirty == with_one
