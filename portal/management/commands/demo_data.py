@@ -26,7 +26,9 @@ from contractors.models import (
     ContractorRole,
     ContractTypeFee,
     PostcodeRule,
+    WeeklySchedule,
 )
+from contractors.services import daypart_defaults_ensure, slots_generate
 from portal.celery import app as celery_app
 from portal.models import Dwelling, DwellingType, Organisation, Tenancy, User
 from portal.postcode import FORBIDDEN_LETTERS
@@ -926,6 +928,8 @@ class Command(BaseCommand):
                 created = self._seed()
         finally:
             celery_app.conf.task_always_eager = was_eager
+        slots = slots_generate()
+        self.stdout.write(f"Bookable slots added for the coming weeks: {slots}")
         self._print_summary(created)
 
     def _seed(self) -> dict[str, int]:
@@ -990,6 +994,18 @@ class Command(BaseCommand):
                     defaults={"organisation": organisation, "fee_per_dwelling_year": Decimal(fee)},
                 )
                 count("fees per dwelling type", new)
+            # Weekly capacity: Monday to Friday, a morning and an afternoon in this area.
+            dayparts = {d.kind: d for d in daypart_defaults_ensure(contractor=contract.contractor)}
+            for weekday in range(5):
+                for kind, capacity in (("morning", 4), ("afternoon", 3)):
+                    _schedule, new = WeeklySchedule.objects.get_or_create(
+                        contractor=contract.contractor,
+                        area=area,
+                        weekday=weekday,
+                        daypart=dayparts[kind],
+                        defaults={"organisation": organisation, "capacity": capacity},
+                    )
+                    count("weekly schedules", new)
         for slug, postcode, area_name in FULL_POSTCODE_RULES:
             _rule, new = PostcodeRule.objects.get_or_create(
                 organisation=organisations[slug],
