@@ -6,7 +6,17 @@ from django.utils.translation import gettext_lazy as _
 from portal.admin import PostcodeInputMixin, SuperuserOnlyAdmin
 from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
 
-from .models import Area, Contract, Contractor, ContractorMembership, ContractTypeFee, PostcodeRule
+from .models import (
+    Area,
+    Contract,
+    Contractor,
+    ContractorMembership,
+    ContractTypeFee,
+    Daypart,
+    PostcodeRule,
+    Slot,
+    WeeklySchedule,
+)
 
 
 @admin.register(Contractor)
@@ -107,3 +117,45 @@ class ContractAdmin(OrganisationScopedAdmin):
         (None, {"fields": ("organisation", "contractor", "area", "valid_from", "valid_until")}),
         (_("Fee and social return"), {"fields": ("fee_per_dwelling_year", "sroi_pledge_percent")}),
     )
+
+
+@admin.register(Daypart)
+class DaypartAdmin(SuperuserOnlyAdmin):
+    """A contractor's own hours; contractors set them in their portal, not staff."""
+
+    list_display = ["contractor", "kind", "start_time", "end_time"]
+    list_select_related = ["contractor"]
+    list_filter = ["kind"]
+    search_fields = ["contractor__name"]
+
+
+class ReadOnlyForStaffMixin:
+    """Capacity belongs to the contractor: staff look, the contractor's planners change it."""
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(WeeklySchedule)
+class WeeklyScheduleAdmin(ReadOnlyForStaffMixin, OrganisationScopedAdmin):
+    list_display = ["area", "contractor", "weekday", "daypart", "capacity"]
+    list_select_related = ["area", "contractor", "daypart"]
+    list_filter = ["area", "weekday"]
+    search_fields = ["area__name", "contractor__name"]
+    autocomplete_fields = ["area", "contractor"]
+
+
+@admin.register(Slot)
+class SlotAdmin(ReadOnlyForStaffMixin, OrganisationScopedAdmin):
+    list_display = ["date", "daypart", "area", "contractor", "capacity", "booked"]
+    list_select_related = ["area", "contractor", "daypart"]
+    list_filter = ["area", "contractor"]
+    date_hierarchy = "date"
+    search_fields = ["area__name", "contractor__name"]
+    ordering = ["-date"]

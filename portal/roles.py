@@ -23,11 +23,15 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "postcoderule": ("view", "add", "change", "delete"),
         "contract": ("view", "add", "change", "delete"),
         "contracttypefee": ("view", "add", "change", "delete"),
+        "weeklyschedule": ("view",),
+        "slot": ("view",),
     },
     "repairs": {
         "repaircategory": ("view", "add", "change", "delete"),
         "repairrequest": ("view", "change"),
         "repairevent": ("view",),
+        "appointment": ("view",),
+        "photo": ("view",),
     },
 }
 

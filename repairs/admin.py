@@ -1,4 +1,8 @@
 from django.contrib import admin, messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -6,7 +10,7 @@ from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
 
 from . import services
 from .lifecycle import Status
-from .models import RepairCategory, RepairEvent, RepairRequest
+from .models import Appointment, Photo, RepairCategory, RepairEvent, RepairRequest
 
 
 @admin.register(RepairCategory)
@@ -48,6 +52,50 @@ class RepairEventInline(ScopedTabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+
+class AppointmentInline(ScopedTabularInline):
+    model = Appointment
+    fields = ["starts_at", "ends_at", "status", "contractor", "booked_by", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("contractor", "booked_by")
+
+
+class PhotoInline(ScopedTabularInline):
+    model = Photo
+    fields = ["preview", "width", "height", "uploaded_by", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj: Photo) -> str:
+        url = reverse("admin:repairs_repairrequest_photo", args=[obj.request_id, obj.pk])
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" style="max-width:8rem;max-height:8rem"></a>',
+            url,
+            url,
+            _("Photo %(number)s") % {"number": obj.pk},
+        )
 
 
 class UnroutedFilter(admin.SimpleListFilter):
@@ -112,11 +160,29 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
         "completed_at",
         "unrouted_alert_sent_at",
     ]
-    inlines = [RepairEventInline]
+    inlines = [AppointmentInline, PhotoInline, RepairEventInline]
     actions = ["route_again"]
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        photo = path(
+            "<int:request_id>/photo/<int:photo_id>/",
+            self.admin_site.admin_view(self.photo_view),
+            name="repairs_repairrequest_photo",
+        )
+        return [photo, *super().get_urls()]
+
+    def photo_view(self, request, request_id: int, photo_id: int):
+        """A request's photo, for staff who may see the request: 404 for anyone else."""
+        if not self.has_view_permission(request):
+            raise Http404
+        repair_request = self.get_object(request, str(request_id))
+        photo = get_object_or_404(Photo, pk=photo_id, request=repair_request)
+        response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         # The request is the tenant's report: staff read it and act through the lifecycle.

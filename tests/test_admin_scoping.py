@@ -16,7 +16,17 @@ from django.db import models
 from django.forms import ModelChoiceField
 from django.urls import reverse
 
-from contractors.models import Area, Contract, Contractor, ContractorMembership, PostcodeRule
+from contractors.models import (
+    Area,
+    Contract,
+    Contractor,
+    ContractorMembership,
+    Daypart,
+    PostcodeRule,
+    Slot,
+    WeeklySchedule,
+)
+from contractors.services import daypart_defaults_ensure, slots_generate
 from portal.models import Dwelling, Organisation, StaffMembership, Tenancy, User
 from portal.scoping import OrganisationScopedAdmin, _organisation_path
 from repairs.lifecycle import Status
@@ -58,6 +68,25 @@ def _repair_request(organisation: Organisation) -> RepairRequest:
     )
 
 
+def _weekly_schedule(organisation: Organisation) -> WeeklySchedule:
+    contract = _contract(organisation)
+    daypart = daypart_defaults_ensure(contractor=contract.contractor)[0]
+    return WeeklySchedule.objects.create(
+        organisation=organisation,
+        contractor=contract.contractor,
+        area=contract.area,
+        weekday=0,
+        daypart=daypart,
+        capacity=3,
+    )
+
+
+def _slot(organisation: Organisation) -> Slot:
+    schedule = _weekly_schedule(organisation)
+    slots_generate(start=datetime.date(2026, 11, 30), weeks=1)
+    return Slot.objects.get(area=schedule.area)
+
+
 SCREENS: dict[type[models.Model], Screen] = {
     Organisation: Screen(lambda org: org, lambda obj: obj.name, None),
     StaffMembership: Screen(_staff_membership, lambda obj: obj.user.email, None),
@@ -86,6 +115,8 @@ SCREENS: dict[type[models.Model], Screen] = {
         frozenset({"organisation"}),
     ),
     RepairRequest: Screen(_repair_request, lambda obj: obj.reference, None),
+    WeeklySchedule: Screen(_weekly_schedule, lambda obj: obj.area.name, None),
+    Slot: Screen(_slot, lambda obj: obj.area.name, None),
 }
 
 MODELS = list(SCREENS)
@@ -156,6 +187,7 @@ def test_every_scoped_admin_is_covered_here():
         "portal.User",
         "contractors.Contractor",
         "contractors.ContractorMembership",
+        "contractors.Daypart",
     }
 
 
@@ -460,12 +492,17 @@ def test_route_again_ignores_another_associations_request(staff_client, other_or
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "model",
-    [User, ContractorMembership],
+    [User, ContractorMembership, Daypart],
     ids=model_id,
 )
 def test_staff_cannot_open_platform_screens(staff_client, staff_user, model):
     # given a row of the platform screen
-    row = staff_user if model is User else factories.ContractorMembershipFactory()
+    if model is User:
+        row = staff_user
+    elif model is ContractorMembership:
+        row = factories.ContractorMembershipFactory()
+    else:
+        row = daypart_defaults_ensure(contractor=factories.ContractorFactory())[0]
 
     # when
     responses = [
@@ -501,6 +538,8 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "Contract",
         "RepairCategory",
         "RepairRequest",
+        "WeeklySchedule",
+        "Slot",
     }
 
 
