@@ -28,6 +28,7 @@ run: install
 
 # The test suite; DATABASE_URL and REDIS_URL, when set, point it at PostgreSQL and Redis.
 test: install
+	scripts/ensure-test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
