@@ -489,6 +489,9 @@ class Slot(models.Model):
     ends_at = models.DateTimeField(_("until"))
     capacity = models.PositiveSmallIntegerField(_("visits"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
+    note = models.CharField(
+        _("note"), max_length=120, blank=True, help_text=_("Why this day differs, e.g. a holiday.")
+    )
 
     objects = OrganisationQuerySet.as_manager()
 

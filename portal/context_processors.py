@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from .models import Organisation
 
 TENANT_NAV = (("my_repairs", _("My repairs")), ("report_start", _("Report a repair")))
+PLANNER_NAV = (
+    ("contractor_home", _("Work queue")),
+    ("craftsman_day", _("Today's visits")),
+    ("capacity_overview", _("Capacity")),
+)
+CRAFTSMAN_NAV = (("craftsman_day", _("My day")),)
 
 
 def _tenant_organisation(user) -> Organisation | None:
@@ -21,8 +27,15 @@ def _nav(request) -> list[dict]:
     user = request.user
     if not user.is_authenticated or user.is_staff:
         return []
+    membership = getattr(user, "contractor_membership", None)
+    if membership is None:
+        entries = TENANT_NAV
+    elif membership.role == "planner":
+        entries = PLANNER_NAV
+    else:
+        entries = CRAFTSMAN_NAV
     items = []
-    for name, label in TENANT_NAV:
+    for name, label in entries:
         try:
             url = reverse(name)
         except NoReverseMatch:

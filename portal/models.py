@@ -99,6 +99,15 @@ class User(AbstractUser):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
 
+    @property
+    def has_contractor_membership(self) -> bool:
+        # The membership lives in the contractors app; its reverse accessor is checked by name
+        # so this app does not import that one.
+        try:
+            return getattr(self, "contractor_membership", None) is not None
+        except ObjectDoesNotExist:
+            return False
+
 
 def inherit_organisation(instance: models.Model, parent_field: str) -> None:
     """A child row belongs to its parent's association: take it over, or refuse a mismatch."""

@@ -246,6 +246,14 @@ LOGGING = {
 
 # Periodic work reads the database, so a lost broker message delays it but never loses it.
 CELERY_BEAT_SCHEDULE = {
+    # Requests without a visit (phone, staff, follow-up, no free time when reported) get the
+    # earliest free daypart; emergencies within 24 hours.
+    "repair-requests-autoplan": {
+        "task": "repairs.tasks.repair_requests_autoplan",
+        "schedule": 900.0,
+    },
+    # Staff hear of emergencies a contractor has not confirmed within 2 hours.
+    "emergency-alerts": {"task": "repairs.tasks.emergency_alerts_send", "schedule": 300.0},
     # Slots for the coming weeks; hourly, so a new schedule is bookable the same day.
     "slots-generate": {"task": "contractors.tasks.slots_generate", "schedule": 3600.0},
     # Reminder mails the day before a visit; each appointment's reminder goes out once.

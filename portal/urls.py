@@ -38,6 +38,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("account/", include(account_patterns)),
+    path("aannemer/", include("repairs.contractor_urls")),
+    path("aannemer/capaciteit/", include("contractors.urls")),
     path("", include("repairs.urls")),
     path("", views.home, name="home"),
 ]

@@ -35,6 +35,8 @@ def home(request):
         return render(request, "portal/home.html")
     if user.is_staff:
         return redirect("admin:index")
+    if user.has_contractor_membership:
+        return redirect("contractor_home")
     return redirect("my_repairs")
 
 

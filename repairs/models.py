@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -196,6 +199,24 @@ class RepairRequest(models.Model):
         _("staff told it is unrouted at"), null=True, blank=True
     )
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    first_time_fix = models.BooleanField(
+        _("first-time fix"),
+        null=True,
+        blank=True,
+        help_text=_("Fixed at the first visit with access; set when the request is completed."),
+    )
+    contractor_confirmed_at = models.DateTimeField(
+        _("emergency confirmed by the contractor at"), null=True, blank=True
+    )
+    emergency_alert_sent_at = models.DateTimeField(
+        _("staff alerted about an unconfirmed emergency at"), null=True, blank=True
+    )
+    planning_note = models.CharField(
+        _("why it is not planned yet"),
+        max_length=200,
+        blank=True,
+        help_text=_("Written by the automatic planning when it finds no free time."),
+    )
 
     objects = RepairRequestQuerySet.as_manager()
 
@@ -296,6 +317,12 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class VisitOutcome(models.TextChoices):
+    FIXED = "fixed", _("Fixed")
+    FOLLOW_UP = "follow_up", _("Follow-up needed")
+    NO_ACCESS = "no_access", _("No access")
+
+
 class Appointment(models.Model):
     """A visit of the contractor, booked in one of its slots (a daypart on a date)."""
 
@@ -343,6 +370,26 @@ class Appointment(models.Model):
     # Bumped on every change, so calendars replace the earlier invitation.
     sequence = models.PositiveSmallIntegerField(_("version"), default=0)
     reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+    craftsman = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("craftsman"),
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=VisitOutcome.choices, blank=True
+    )
+    outcome_reason = models.CharField(
+        _("reason (VERA)"),
+        max_length=3,
+        blank=True,
+        choices=vera.choices(vera.TASK_DETAIL_STATUS),
+        help_text=_("Why another visit is needed, or AFW when nobody was home."),
+    )
+    outcome_notes = models.TextField(_("notes on the visit"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("appointment")
@@ -400,6 +447,15 @@ class Photo(models.Model):
         verbose_name=_("uploaded by"),
     )
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="photos",
+        verbose_name=_("taken at visit"),
+        help_text=_("Empty for the tenant's photos; set for photos after the work."),
+    )
 
     class Meta:
         verbose_name = _("photo")
@@ -408,3 +464,72 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.pk}"
+
+
+class ReuseSource(models.TextChoices):
+    DEPOT = "depot", _("Depot")
+    VACANT_DWELLING = "vacant", _("Vacant dwelling")
+    SAME_DWELLING = "same", _("Same dwelling")
+
+
+class MaterialReuse(models.Model):
+    """Material a craftsman reused at a visit instead of buying new."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="reuses", verbose_name=_("visit")
+    )
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.PROTECT, related_name="reuses", verbose_name=_("contractor")
+    )
+    description = models.CharField(_("what"), max_length=200)
+    quantity = models.DecimalField(
+        _("quantity"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    unit = models.CharField(_("unit"), max_length=20, default="st")
+    source = models.CharField(_("source"), max_length=10, choices=ReuseSource.choices)
+    source_dwelling = models.ForeignKey(
+        Dwelling,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="donated_materials",
+        verbose_name=_("vacant dwelling it came from"),
+    )
+    estimated_value = models.DecimalField(
+        _("estimated value (€)"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reused material")
+        verbose_name_plural = _("reused materials")
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="reuse_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(estimated_value__gte=0), name="reuse_value_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(source="vacant", source_dwelling__isnull=False)
+                | (~Q(source="vacant") & Q(source_dwelling__isnull=True)),
+                name="reuse_vacant_source_names_dwelling",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.unit} {self.description}"

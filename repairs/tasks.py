@@ -41,3 +41,23 @@ def contractor_notification(repair_request_id: int, kind: str, key: str) -> bool
 def appointment_reminders_send() -> int:
     """Every 15 minutes: a reminder for each visit tomorrow (Amsterdam time), sent once."""
     return services.appointment_reminders_send(today=timezone.localdate())
+
+
+@shared_task
+def repair_requests_autoplan() -> dict:
+    """Every 15 minutes: plan waiting requests into the earliest free daypart."""
+    from . import planning
+
+    return planning.repair_requests_autoplan()
+
+
+@shared_task
+def emergency_alerts_send() -> int:
+    """Every 5 minutes: alert staff about emergencies unconfirmed after 2 hours; once each."""
+    from . import planning
+
+    now = timezone.now()
+    sent = 0
+    for request_id in planning.emergencies_unconfirmed(now=now).values_list("pk", flat=True):
+        sent += planning.emergency_alert_send(repair_request_id=request_id, now=now)
+    return sent

@@ -1,0 +1,183 @@
+"""Scoped reads for contractor users: their work queue, request pages and the day's visits.
+
+A planner sees all work of their contractor, across associations; a craftsman their own
+visits and today's unassigned ones. Anything else answers 404, as a missing row does."""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from contractors.models import ContractorMembership, ContractorRole
+from portal.models import User
+from portal.postcode import _SHAPE
+
+from .lifecycle import OPEN_STATUSES, Status
+from .models import Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
+from .planning import requests_to_plan
+
+QUEUES = ("new", "plan", "today", "overdue", "emergency")
+
+
+def membership_for(user: User) -> ContractorMembership:
+    """The contractor membership of a logged-in user, or 404 for anyone else."""
+    if not user.is_authenticated:
+        raise Http404
+    membership = ContractorMembership.objects.select_related("contractor").filter(user=user).first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return start, start + datetime.timedelta(days=1)
+
+
+def visible_requests(*, membership: ContractorMembership) -> QuerySet[RepairRequest]:
+    requests = RepairRequest.objects.filter(contractor_id=membership.contractor_id)
+    if membership.role == ContractorRole.PLANNER:
+        return requests
+    start, end = _day_bounds(timezone.localdate())
+    mine = Appointment.objects.filter(request_id=OuterRef("pk")).filter(
+        Q(craftsman_id=membership.user_id)
+        | Q(
+            craftsman__isnull=True,
+            status=AppointmentStatus.PLANNED,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+    )
+    return requests.filter(Exists(mine))
+
+
+def work_queue(
+    *, membership: ContractorMembership, queue: str, search: str = ""
+) -> QuerySet[RepairRequest]:
+    requests = visible_requests(membership=membership)
+    now = timezone.now()
+    start, end = _day_bounds(timezone.localdate())
+    planned = Appointment.objects.filter(
+        request_id=OuterRef("pk"), status=AppointmentStatus.PLANNED
+    )
+    if queue == "new":
+        requests = requests.filter(status=Status.ROUTED).filter(
+            ~Exists(Appointment.objects.filter(request_id=OuterRef("pk")))
+        )
+    elif queue == "plan":
+        requests = requests.filter(pk__in=requests_to_plan().values("pk"))
+    elif queue == "today":
+        requests = requests.filter(Exists(planned.filter(starts_at__gte=start, starts_at__lt=end)))
+    elif queue == "overdue":
+        requests = requests.filter(Exists(planned.filter(ends_at__lt=now)))
+    elif queue == "emergency":
+        requests = requests.filter(is_urgent=True, status__in=list(OPEN_STATUSES))
+    else:
+        raise Http404
+    search = " ".join(search.split())
+    if search:
+        compact = search.replace(" ", "").upper()
+        condition = Q(reference__iexact=search) | Q(dwelling__street__icontains=search)
+        if _SHAPE.match(search.upper()) or (len(compact) == 4 and compact.isdigit()):
+            condition |= Q(dwelling__postcode__startswith=compact)
+        requests = requests.filter(condition)
+    return (
+        requests.select_related("dwelling", "category", "organisation")
+        .prefetch_related(
+            Prefetch(
+                "appointments",
+                queryset=Appointment.objects.filter(
+                    status=AppointmentStatus.PLANNED
+                ).select_related("slot__daypart", "craftsman"),
+                to_attr="planned_appointments",
+            )
+        )
+        .order_by("-is_urgent", "created_at", "pk")
+    )
+
+
+def request_for_contractor(*, membership: ContractorMembership, reference: str) -> RepairRequest:
+    repair_request = (
+        visible_requests(membership=membership)
+        .filter(reference=reference)
+        .select_related(
+            "dwelling",
+            "category",
+            "organisation",
+            "contract__area",
+            "reported_by",
+            "tenancy__tenant",
+        )
+        .prefetch_related(
+            Prefetch("events", to_attr="timeline"),
+            Prefetch(
+                "appointments",
+                queryset=Appointment.objects.select_related("slot__daypart", "craftsman")
+                .prefetch_related(
+                    Prefetch(
+                        "reuses", queryset=MaterialReuse.objects.select_related("source_dwelling")
+                    )
+                )
+                .order_by("starts_at"),
+                to_attr="all_appointments",
+            ),
+            Prefetch("photos", queryset=Photo.objects.order_by("pk"), to_attr="photo_list"),
+        )
+        .first()
+    )
+    if repair_request is None:
+        raise Http404
+    return repair_request
+
+
+def appointment_for_contractor(
+    *, membership: ContractorMembership, appointment_id: int
+) -> Appointment:
+    appointment = (
+        Appointment.objects.filter(
+            pk=appointment_id,
+            request__in=visible_requests(membership=membership),
+        )
+        .select_related("request__dwelling", "request__category", "slot__daypart")
+        .first()
+    )
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+def craftsman_day(*, membership: ContractorMembership, day: datetime.date) -> QuerySet[Appointment]:
+    """A craftsman's visits of the day in time order: their own and the unassigned ones."""
+    start, end = _day_bounds(day)
+    visits = Appointment.objects.filter(
+        contractor_id=membership.contractor_id, starts_at__gte=start, starts_at__lt=end
+    ).exclude(status__in=[AppointmentStatus.MOVED, AppointmentStatus.CANCELLED])
+    if membership.role == ContractorRole.CRAFTSMAN:
+        visits = visits.filter(Q(craftsman_id=membership.user_id) | Q(craftsman__isnull=True))
+    return (
+        visits.select_related(
+            "request__dwelling", "request__category", "slot__daypart", "craftsman"
+        )
+        .prefetch_related(
+            Prefetch("request__photos", queryset=Photo.objects.order_by("pk"), to_attr="photo_list")
+        )
+        .order_by("starts_at", "pk")
+    )
+
+
+def photo_for_contractor(
+    *, membership: ContractorMembership, reference: str, photo_id: int
+) -> Photo:
+    photo = (
+        Photo.objects.filter(
+            pk=photo_id,
+            request__reference=reference,
+            request__in=visible_requests(membership=membership),
+        )
+        .only("image")
+        .first()
+    )
+    if photo is None:
+        raise Http404
+    return photo
