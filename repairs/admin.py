@@ -56,7 +56,17 @@ class RepairEventInline(ScopedTabularInline):
 
 class AppointmentInline(ScopedTabularInline):
     model = Appointment
-    fields = ["starts_at", "ends_at", "status", "contractor", "booked_by", "created_at"]
+    fields = [
+        "starts_at",
+        "ends_at",
+        "status",
+        "contractor",
+        "craftsman",
+        "outcome",
+        "outcome_reason",
+        "outcome_notes",
+        "created_at",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -68,7 +78,7 @@ class AppointmentInline(ScopedTabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("contractor", "booked_by")
+        return super().get_queryset(request).select_related("contractor", "craftsman")
 
 
 class PhotoInline(ScopedTabularInline):
@@ -185,8 +195,34 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
         return response
 
     def get_readonly_fields(self, request, obj=None):
-        # The request is the tenant's report: staff read it and act through the lifecycle.
+        # The request is the tenant's report: staff read it and act through the lifecycle;
+        # an unrouted one they may hand to a contract of their association.
+        if obj is not None and obj.status == Status.UNROUTED:
+            return [name for name in self.fields if name != "contract"]
         return self.fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "contract" and formfield is not None:
+            formfield.queryset = formfield.queryset.select_related("contractor", "area")
+            formfield.help_text = _(
+                "Hand this unrouted request to a contract by hand; better first fix the "
+                "postcode rules and use “Route again”."
+            )
+        return formfield
+
+    def save_model(self, request, obj, form, change):
+        if change and "contract" in form.changed_data and form.cleaned_data.get("contract"):
+            from .planning import repair_request_assign_contract
+
+            original = RepairRequest.objects.get(pk=obj.pk)
+            repair_request_assign_contract(
+                repair_request=original,
+                contract_id=form.cleaned_data["contract"].pk,
+                actor=request.user,
+            )
+            return
+        super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Route again (after fixing postcode rules or contracts)"))
     def route_again(self, request, queryset):

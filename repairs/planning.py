@@ -435,3 +435,33 @@ def craftsmen_of(contractor_id: int):
         contractor_membership__role=ContractorRole.CRAFTSMAN,
         is_active=True,
     ).order_by("first_name", "last_name")
+
+
+@transaction.atomic
+def repair_request_assign_contract(
+    *, repair_request: RepairRequest, contract_id: int, actor: User
+) -> RepairRequest:
+    """Staff hand an unrouted request to a contract of its association; writes the event."""
+    from contractors.models import Contract
+
+    repair_request = _lock(repair_request)
+    if repair_request.status != Status.UNROUTED:
+        raise TransitionNotAllowed(_("Only an unrouted request can be assigned by hand."))
+    contract = (
+        Contract.objects.select_related("contractor", "area")
+        .filter(pk=contract_id, organisation_id=repair_request.organisation_id)
+        .first()
+    )
+    if contract is None:
+        raise ApplicationError(_("Choose a contract of this association."))
+    repair_request.contract = contract
+    repair_request.contractor_id = contract.contractor_id
+    repair_request.routed_at = timezone.now()
+    return repair_request_transition(
+        repair_request=repair_request,
+        status=Status.ROUTED,
+        actor=actor,
+        note=_("Assigned by hand by staff."),
+        data={"contractor": contract.contractor.name, "area": contract.area.name, "by_hand": True},
+        update_fields=("contract", "contractor", "routed_at"),
+    )
