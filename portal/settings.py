@@ -201,6 +201,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where links in mails sent by tasks point (no request to take the host from there).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Celery: Redis when REDIS_URL is set; otherwise a broker kept in files, so the worker and
 # beat run on a machine without any server.
@@ -246,6 +248,11 @@ LOGGING = {
 
 # Periodic work reads the database, so a lost broker message delays it but never loses it.
 CELERY_BEAT_SCHEDULE = {
+    # Surveys: invitations pulled from completed requests, sent after the association's
+    # delay, a reminder after 3 days, expiry after 14; each mail once.
+    "surveys": {"task": "surveys.tasks.surveys_run", "schedule": 600.0},
+    # Staff hear of every grade of 5 or lower, even if the first message was lost.
+    "survey-follow-up-alerts": {"task": "surveys.tasks.follow_up_alert_sweep", "schedule": 900.0},
     # Requests without a visit (phone, staff, follow-up, no free time when reported) get the
     # earliest free daypart; emergencies within 24 hours.
     "repair-requests-autoplan": {

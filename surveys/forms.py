@@ -1,0 +1,58 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+GRADES = [(str(n), str(n)) for n in range(1, 11)]
+YES_NO = [("yes", _("Yes")), ("no", _("No")), ("", _("Don't know"))]
+
+
+class GradeField(forms.TypedChoiceField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            choices=GRADES,
+            coerce=int,
+            widget=forms.RadioSelect(attrs={"class": "grade"}),
+            error_messages={
+                "required": _("Choose a grade from 1 to 10."),
+                "invalid_choice": _("A grade is a whole number from 1 to 10."),
+            },
+            **kwargs,
+        )
+
+
+class YesNoField(forms.TypedChoiceField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            choices=YES_NO,
+            coerce=lambda value: {"yes": True, "no": False}.get(value),
+            empty_value=None,
+            required=False,
+            widget=forms.RadioSelect,
+            **kwargs,
+        )
+
+
+class SurveyForm(forms.Form):
+    overall_grade = GradeField(
+        label=_("What grade do you give the repair as a whole? (1 = very bad, 10 = excellent)")
+    )
+    fixed_first_time = YesNoField(label=_("Was it fixed in one visit?"))
+    on_time = YesNoField(label=_("Did they come at the agreed time?"))
+    craftsman_grade = GradeField(
+        label=_("What grade do you give the craftsman? (optional)"), required=False
+    )
+    comment = forms.CharField(
+        label=_("Anything you want to tell us? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": _("Keep it to 2000 characters (now %(show_value)d).")},
+    )
+    may_contact = forms.BooleanField(
+        label=_("You may contact me about this."),
+        required=False,
+        help_text=_("Only then do we share your name with the contractor to put things right."),
+    )
+
+    def clean_craftsman_grade(self):
+        value = self.cleaned_data.get("craftsman_grade")
+        return value if value not in ("", None) else None

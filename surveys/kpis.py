@@ -1,0 +1,355 @@
+"""KPI figures per month, contractor and area, from SQL aggregates.
+
+Each figure belongs to the month in which the request was completed (Amsterdam time), so a
+month's grades, first-time fixes and lead times describe the same requests.
+
+- mean grade, share of 8+, share of 5 or lower: over the answers to those requests;
+- response rate: answered invitations / sent invitations (sent, answered or expired);
+- first-time-fix rate: completed at the first visit with access / completed;
+- lead time: report to completion, median and 90th percentile (continuous percentile);
+- emergencies within 24 hours: urgent requests completed within 24 h / urgent completed;
+- appointments kept: visits recorded as done before their daypart ended / visits that were
+  due (done, or planned with the daypart over), by the month of the visit;
+- no-access visits: visits recorded as “no access”, by the month of the visit.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from repairs.lifecycle import Status
+from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
+
+from .models import InvitationStatus, SurveyInvitation
+
+AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
+
+
+class DurationSeconds(Func):
+    """Seconds between two timestamps, the same number on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_postgresql(self, compiler, conn, **extra):
+        return self.as_sql(
+            compiler, conn, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - "
+        )
+
+    def as_sqlite(self, compiler, conn, **extra):
+        return self.as_sql(
+            compiler,
+            conn,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+        )
+
+
+class Percentile(Aggregate):
+    """percentile_cont: PostgreSQL's own; on SQLite an aggregate registered on connect."""
+
+    function = "percentile_cont"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        self.fraction = fraction
+        super().__init__(expression, **extra)
+
+    def as_postgresql(self, compiler, conn, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        filter_sql = ""
+        if self.filter is not None:
+            where, where_params = compiler.compile(self.filter)
+            filter_sql = f" FILTER (WHERE {where})"
+            params = (*params, *where_params)
+        return (
+            f"percentile_cont({float(self.fraction)}) WITHIN GROUP (ORDER BY {sql}){filter_sql}",
+            params,
+        )
+
+    def as_sqlite(self, compiler, conn, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        if self.filter is not None:
+            where, where_params = compiler.compile(self.filter)
+            sql = f"CASE WHEN {where} THEN {sql} ELSE NULL END"
+            params = (*where_params, *params)
+        return f"kp_percentile({sql}, {float(self.fraction)})", params
+
+
+class _SqlitePercentile:
+    """Continuous percentile for SQLite, fed row by row by the database."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.fraction = 0.5
+
+    def step(self, value, fraction) -> None:
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(float(value))
+
+    def finalize(self):
+        if not self.values:
+            return None
+        values = sorted(self.values)
+        position = (len(values) - 1) * self.fraction
+        lower = int(position)
+        upper = min(lower + 1, len(values) - 1)
+        return values[lower] + (values[upper] - values[lower]) * (position - lower)
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("kp_percentile", 2, _SqlitePercentile)
+
+
+@dataclass
+class KpiRow:
+    month: datetime.date
+    contractor_id: int
+    contractor: str
+    area_id: int
+    area: str
+    completed: int = 0
+    first_time_fixes: int = 0
+    lead_median_hours: float | None = None
+    lead_p90_hours: float | None = None
+    emergencies: int = 0
+    emergencies_within_24h: int = 0
+    responses: int = 0
+    mean_grade: float | None = None
+    grades_8_plus: int = 0
+    grades_5_or_lower: int = 0
+    invitations_sent: int = 0
+    visits_due: int = 0
+    visits_kept: int = 0
+    no_access_visits: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @staticmethod
+    def _share(part: int, whole: int) -> Decimal | None:
+        if not whole:
+            return None
+        return (Decimal(part) * 100 / Decimal(whole)).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def first_time_fix_rate(self) -> Decimal | None:
+        return self._share(self.first_time_fixes, self.completed)
+
+    @property
+    def share_8_plus(self) -> Decimal | None:
+        return self._share(self.grades_8_plus, self.responses)
+
+    @property
+    def share_5_or_lower(self) -> Decimal | None:
+        return self._share(self.grades_5_or_lower, self.responses)
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        return self._share(self.responses, self.invitations_sent)
+
+    @property
+    def emergency_rate(self) -> Decimal | None:
+        return self._share(self.emergencies_within_24h, self.emergencies)
+
+    @property
+    def kept_rate(self) -> Decimal | None:
+        return self._share(self.visits_kept, self.visits_due)
+
+    @property
+    def mean_grade_rounded(self) -> Decimal | None:
+        if self.mean_grade is None:
+            return None
+        return Decimal(str(self.mean_grade)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
+def kpi_rows(
+    *,
+    organisation_ids: list[int] | None,
+    start: datetime.date,
+    end: datetime.date,
+    contractor_id: int | None = None,
+    area_id: int | None = None,
+) -> list[KpiRow]:
+    """The KPI table for months start..end (first days), scoped to organisations (None: all)."""
+    tz_start = datetime.datetime.combine(start, datetime.time.min, tzinfo=AMSTERDAM)
+    tz_end = datetime.datetime.combine(_next_month(end), datetime.time.min, tzinfo=AMSTERDAM)
+
+    def scoped(queryset: QuerySet, contractor="contractor_id", area="contract__area_id"):
+        if organisation_ids is not None:
+            queryset = queryset.filter(organisation_id__in=organisation_ids)
+        if contractor_id:
+            queryset = queryset.filter(**{contractor: contractor_id})
+        if area_id:
+            queryset = queryset.filter(**{area: area_id})
+        return queryset
+
+    rows: dict[tuple, KpiRow] = {}
+
+    def row(month, contractor, contractor_name, area, area_name) -> KpiRow:
+        month = (
+            month.astimezone(AMSTERDAM).date() if isinstance(month, datetime.datetime) else month
+        )
+        key = (month, contractor, area)
+        if key not in rows:
+            rows[key] = KpiRow(month, contractor, contractor_name, area, area_name)
+        return rows[key]
+
+    lead = DurationSeconds(F("completed_at"), F("created_at"))
+    requests = (
+        scoped(
+            RepairRequest.objects.filter(
+                status=Status.COMPLETED, completed_at__gte=tz_start, completed_at__lt=tz_end
+            )
+        )
+        .annotate(month=TruncMonth("completed_at", tzinfo=AMSTERDAM))
+        .values(
+            "month",
+            "contractor_id",
+            "contractor__name",
+            "contract__area_id",
+            "contract__area__name",
+        )
+        .annotate(
+            completed=Count("pk"),
+            ftf=Count("pk", filter=Q(first_time_fix=True)),
+            median=Percentile(lead, 0.5),
+            p90=Percentile(lead, 0.9),
+            emergencies=Count("pk", filter=Q(is_urgent=True)),
+            emergencies_in_time=Count(
+                "pk",
+                filter=Q(
+                    is_urgent=True, completed_at__lte=F("created_at") + datetime.timedelta(hours=24)
+                ),
+            ),
+        )
+        .order_by()
+    )
+    for item in requests:
+        target = row(
+            item["month"],
+            item["contractor_id"],
+            item["contractor__name"],
+            item["contract__area_id"],
+            item["contract__area__name"],
+        )
+        target.completed = item["completed"]
+        target.first_time_fixes = item["ftf"]
+        target.lead_median_hours = _hours(item["median"])
+        target.lead_p90_hours = _hours(item["p90"])
+        target.emergencies = item["emergencies"]
+        target.emergencies_within_24h = item["emergencies_in_time"]
+
+    invitations = (
+        scoped(
+            SurveyInvitation.objects.filter(
+                request__completed_at__gte=tz_start,
+                request__completed_at__lt=tz_end,
+                status__in=[
+                    InvitationStatus.SENT,
+                    InvitationStatus.ANSWERED,
+                    InvitationStatus.EXPIRED,
+                ],
+            ),
+            area="area_id",
+        )
+        .annotate(month=TruncMonth("request__completed_at", tzinfo=AMSTERDAM))
+        .values("month", "contractor_id", "contractor__name", "area_id", "area__name")
+        .annotate(
+            sent=Count("pk"),
+            answered=Count("response"),
+            mean=Avg("response__overall_grade"),
+            high=Count("response", filter=Q(response__overall_grade__gte=8)),
+            low=Count("response", filter=Q(response__overall_grade__lte=5)),
+        )
+        .order_by()
+    )
+    for item in invitations:
+        target = row(
+            item["month"],
+            item["contractor_id"],
+            item["contractor__name"],
+            item["area_id"],
+            item["area__name"],
+        )
+        target.invitations_sent = item["sent"]
+        target.responses = item["answered"]
+        target.mean_grade = item["mean"]
+        target.grades_8_plus = item["high"]
+        target.grades_5_or_lower = item["low"]
+
+    now = timezone.now()
+    visits = (
+        scoped(
+            Appointment.objects.filter(starts_at__gte=tz_start, starts_at__lt=tz_end).filter(
+                Q(status=AppointmentStatus.DONE)
+                | Q(status=AppointmentStatus.PLANNED, ends_at__lt=now)
+            ),
+            area="request__contract__area_id",
+        )
+        .annotate(month=TruncMonth("starts_at", tzinfo=AMSTERDAM))
+        .values(
+            "month",
+            "contractor_id",
+            "contractor__name",
+            "request__contract__area_id",
+            "request__contract__area__name",
+        )
+        .annotate(
+            due=Count("pk"),
+            kept=Count(
+                "pk",
+                filter=Q(status=AppointmentStatus.DONE, recorded_at__lte=F("ends_at")),
+            ),
+            no_access=Count(
+                "pk", filter=Q(status=AppointmentStatus.DONE, outcome=VisitOutcome.NO_ACCESS)
+            ),
+        )
+        .order_by()
+    )
+    for item in visits:
+        target = row(
+            item["month"],
+            item["contractor_id"],
+            item["contractor__name"],
+            item["request__contract__area_id"],
+            item["request__contract__area__name"],
+        )
+        target.visits_due = item["due"]
+        target.visits_kept = item["kept"]
+        target.no_access_visits = item["no_access"]
+
+    return sorted(rows.values(), key=lambda r: (r.month, r.contractor, r.area))
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def months_back(today: datetime.date, count: int) -> tuple[datetime.date, datetime.date]:
+    end = today.replace(day=1)
+    start = end
+    for _ in range(count - 1):
+        start = (start - datetime.timedelta(days=1)).replace(day=1)
+    return start, end

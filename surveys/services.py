@@ -1,0 +1,264 @@
+"""Survey invitations, reminders, expiry and answers. Each mail goes out once: invitations
+are pulled from completed requests (no signal), sent under a row lock and a unique mail key."""
+
+import datetime
+
+from django.core.mail import EmailMessage, send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from portal.errors import ApplicationError
+from portal.mail import mail_send_once
+from portal.selectors import staff_emails
+from repairs.lifecycle import Status
+from repairs.models import RepairRequest
+from repairs.notifications import tenant_email, tenant_language
+
+from .models import InvitationStatus, SurveyInvitation, SurveyResponse
+
+REMINDER_AFTER = datetime.timedelta(days=3)
+EXPIRES_AFTER = datetime.timedelta(days=14)
+# Requests completed longer ago than this are not invited any more (e.g. after an outage).
+INVITE_WITHIN = datetime.timedelta(days=14)
+FOLLOW_UP_GRADE = 5
+
+
+class SurveyUnavailable(ApplicationError):
+    """extra['reason'] is 'unknown', 'answered' or 'expired'."""
+
+
+def survey_invitations_create(*, now: datetime.datetime, limit: int = 2000) -> int:
+    """Give every recently completed request its one invitation (the unique request column
+    makes a second or concurrent run add nothing)."""
+    completed = (
+        RepairRequest.objects.filter(
+            status=Status.COMPLETED,
+            completed_at__gte=now - INVITE_WITHIN,
+            contract__isnull=False,
+            survey_invitation__isnull=True,
+        )
+        .select_related("organisation", "contract", "reported_by", "tenancy__tenant")
+        .order_by("completed_at")[:limit]
+    )
+    invitations = []
+    for repair_request in completed:
+        email = tenant_email(repair_request)
+        if not email:
+            continue
+        delay = datetime.timedelta(hours=repair_request.organisation.survey_delay_hours)
+        invitations.append(
+            SurveyInvitation(
+                organisation_id=repair_request.organisation_id,
+                request=repair_request,
+                contractor_id=repair_request.contractor_id,
+                area_id=repair_request.contract.area_id,
+                email=email,
+                language=tenant_language(repair_request),
+                due_at=repair_request.completed_at + delay,
+            )
+        )
+    created = SurveyInvitation.objects.bulk_create(invitations, ignore_conflicts=True)
+    return len(created)
+
+
+def _survey_mail(invitation: SurveyInvitation, *, build_url, reminder: bool) -> EmailMessage:
+    repair_request = invitation.request
+    organisation = repair_request.organisation
+    with translation.override(invitation.language):
+        link = build_url(reverse("survey_answer", args=[invitation.token]))
+        context = {
+            "organisation": organisation,
+            "request": repair_request,
+            "link": link,
+            "reminder": reminder,
+            "expires_at": invitation.expires_at,
+        }
+        subject = (
+            _("Reminder: how did the repair go? (%(reference)s)")
+            if reminder
+            else _("How did the repair go? (%(reference)s)")
+        ) % {"reference": repair_request.reference}
+        return EmailMessage(
+            subject=subject,
+            body=render_to_string("surveys/mail/invitation.txt", context),
+            from_email=organisation.mail_from or None,
+            to=[invitation.email],
+        )
+
+
+def _locked(pk: int, **filters) -> SurveyInvitation | None:
+    return (
+        SurveyInvitation.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("request__organisation", "request__category")
+        .filter(pk=pk, **filters)
+        .first()
+    )
+
+
+def survey_invitations_send(*, now: datetime.datetime, build_url, limit: int = 500) -> int:
+    sent = 0
+    due = SurveyInvitation.objects.filter(status=InvitationStatus.PENDING, due_at__lte=now)
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            invitation = _locked(pk, status=InvitationStatus.PENDING)
+            if invitation is None:
+                continue
+            invitation.status = InvitationStatus.SENT
+            invitation.sent_at = now
+            invitation.expires_at = now + EXPIRES_AFTER
+            mail_send_once(
+                key=f"survey-invitation-{pk}",
+                build=lambda invitation=invitation: _survey_mail(
+                    invitation, build_url=build_url, reminder=False
+                ),
+            )
+            invitation.save(update_fields=["status", "sent_at", "expires_at"])
+            sent += 1
+    return sent
+
+
+def survey_reminders_send(*, now: datetime.datetime, build_url, limit: int = 500) -> int:
+    sent = 0
+    due = SurveyInvitation.objects.filter(
+        status=InvitationStatus.SENT,
+        reminder_sent_at__isnull=True,
+        sent_at__lte=now - REMINDER_AFTER,
+        expires_at__gt=now,
+    )
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            invitation = _locked(pk, status=InvitationStatus.SENT, reminder_sent_at__isnull=True)
+            if invitation is None:
+                continue
+            invitation.reminder_sent_at = now
+            mail_send_once(
+                key=f"survey-reminder-{pk}",
+                build=lambda invitation=invitation: _survey_mail(
+                    invitation, build_url=build_url, reminder=True
+                ),
+            )
+            invitation.save(update_fields=["reminder_sent_at"])
+            sent += 1
+    return sent
+
+
+def survey_invitations_expire(*, now: datetime.datetime) -> int:
+    return SurveyInvitation.objects.filter(
+        status=InvitationStatus.SENT, expires_at__lte=now
+    ).update(status=InvitationStatus.EXPIRED)
+
+
+def survey_invitation_for_token(token: str) -> SurveyInvitation:
+    invitation = (
+        SurveyInvitation.objects.select_related("request__organisation", "request__category")
+        .filter(token=token)
+        .first()
+    )
+    _check_open(invitation)
+    return invitation
+
+
+def _check_open(invitation: SurveyInvitation | None) -> None:
+    if invitation is None or invitation.status == InvitationStatus.PENDING:
+        raise SurveyUnavailable(_("We do not know this link."), extra={"reason": "unknown"})
+    if invitation.status == InvitationStatus.ANSWERED:
+        raise SurveyUnavailable(
+            _("This survey has been answered already. Thank you!"), extra={"reason": "answered"}
+        )
+    if invitation.status == InvitationStatus.EXPIRED or (
+        invitation.expires_at and invitation.expires_at <= timezone.now()
+    ):
+        raise SurveyUnavailable(
+            _("This survey has closed: answers are possible for 14 days."),
+            extra={"reason": "expired"},
+        )
+
+
+@transaction.atomic
+def survey_answer(
+    *,
+    token: str,
+    overall_grade: int,
+    fixed_first_time: bool | None,
+    on_time: bool | None,
+    craftsman_grade: int | None,
+    comment: str,
+    may_contact: bool,
+) -> SurveyResponse:
+    """Store the one answer of an invitation; a low grade alerts the association's staff."""
+    invitation = (
+        SurveyInvitation.objects.select_for_update(of=("self",)).filter(token=token).first()
+    )
+    _check_open(invitation)
+    response = SurveyResponse.objects.create(
+        organisation_id=invitation.organisation_id,
+        invitation=invitation,
+        contractor_id=invitation.contractor_id,
+        area_id=invitation.area_id,
+        overall_grade=overall_grade,
+        fixed_first_time=fixed_first_time,
+        on_time=on_time,
+        craftsman_grade=craftsman_grade,
+        comment=comment,
+        may_contact=may_contact,
+    )
+    invitation.status = InvitationStatus.ANSWERED
+    invitation.save(update_fields=["status"])
+    if overall_grade <= FOLLOW_UP_GRADE:
+        from . import tasks
+
+        transaction.on_commit(lambda: tasks.follow_up_alert.delay(response.pk))
+    return response
+
+
+@transaction.atomic
+def follow_up_alert_send(*, response_id: int) -> bool:
+    """Mail staff about a grade of 5 or lower, once; contact details only with consent."""
+    response = (
+        SurveyResponse.objects.select_for_update(of=("self",))
+        .select_related("invitation__request__dwelling", "contractor")
+        .filter(
+            pk=response_id,
+            overall_grade__lte=FOLLOW_UP_GRADE,
+            follow_up_alert_sent_at__isnull=True,
+        )
+        .first()
+    )
+    if response is None:
+        return False
+    recipients = staff_emails(organisation_id=response.organisation_id)
+    if recipients:
+        repair_request = response.invitation.request
+        with translation.override("nl"):
+            send_mail(
+                subject=_("Low grade %(grade)d for repair %(reference)s")
+                % {"grade": response.overall_grade, "reference": repair_request.reference},
+                message=render_to_string(
+                    "surveys/mail/follow_up_alert.txt",
+                    {"response": response, "request": repair_request},
+                ),
+                from_email=None,
+                recipient_list=recipients,
+            )
+    response.follow_up_alert_sent_at = timezone.now()
+    response.save(update_fields=["follow_up_alert_sent_at"])
+    return True
+
+
+def follow_ups_unalerted():
+    return SurveyResponse.objects.filter(
+        overall_grade__lte=FOLLOW_UP_GRADE, follow_up_alert_sent_at__isnull=True
+    )
+
+
+@transaction.atomic
+def follow_up_mark_handled(*, response_ids, actor) -> int:
+    return (
+        SurveyResponse.objects.filter(pk__in=response_ids, follow_up_handled_at__isnull=True)
+        .filter(Q(overall_grade__lte=FOLLOW_UP_GRADE))
+        .update(follow_up_handled_at=timezone.now(), follow_up_handled_by=actor)
+    )

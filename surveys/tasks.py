@@ -1,0 +1,32 @@
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from . import services
+
+
+def site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+@shared_task
+def surveys_run() -> dict:
+    """Every 10 minutes: create, send, remind and expire survey invitations (idempotent)."""
+    now = timezone.now()
+    return {
+        "created": services.survey_invitations_create(now=now),
+        "sent": services.survey_invitations_send(now=now, build_url=site_url),
+        "reminded": services.survey_reminders_send(now=now, build_url=site_url),
+        "expired": services.survey_invitations_expire(now=now),
+    }
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def follow_up_alert(response_id: int) -> bool:
+    return services.follow_up_alert_send(response_id=response_id)
+
+
+@shared_task
+def follow_up_alert_sweep() -> int:
+    ids = list(services.follow_ups_unalerted().values_list("pk", flat=True)[:500])
+    return sum(services.follow_up_alert_send(response_id=pk) for pk in ids)
