@@ -32,6 +32,13 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "repairevent": ("view",),
         "appointment": ("view",),
         "photo": ("view",),
+        "materialreuse": ("view",),
+    },
+    "surveys": {
+        "surveyinvitation": ("view",),
+        "surveyresponse": ("view",),
+        "followup": ("view", "change"),
+        "kpidashboard": ("view",),
     },
 }
 

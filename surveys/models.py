@@ -150,3 +150,12 @@ class FollowUp(SurveyResponse):
         proxy = True
         verbose_name = _("grade to follow up")
         verbose_name_plural = _("grades to follow up")
+
+
+class KpiDashboard(SurveyResponse):
+    """The KPI dashboard's place in the admin (its list page is the dashboard)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("KPI dashboard")
+        verbose_name_plural = _("KPI dashboard")

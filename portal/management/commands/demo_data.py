@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -928,6 +930,9 @@ class Command(BaseCommand):
                 created = self._seed()
         finally:
             celery_app.conf.task_always_eager = was_eager
+        if apps.is_installed("surveys"):
+            # A year of completed repairs with survey answers, for the KPI dashboard.
+            call_command("demo_history", stdout=self.stdout)
         slots = slots_generate()
         self.stdout.write(f"Bookable slots added for the coming weeks: {slots}")
         self._print_summary(created)

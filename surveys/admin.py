@@ -1,0 +1,278 @@
+import csv
+import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contractors.models import Area, Contractor
+from portal.scoping import OrganisationScopedAdmin, scope_queryset
+from portal.selectors import staff_organisation_ids
+
+from . import services
+from .charts import Chart, Series, series_style
+from .kpis import kpi_rows, months_back
+from .models import FollowUp, KpiDashboard, SurveyInvitation, SurveyResponse
+
+
+class ReadOnlyAdmin(OrganisationScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(SurveyInvitation)
+class SurveyInvitationAdmin(ReadOnlyAdmin):
+    list_display = ["request", "status", "due_at", "sent_at", "reminder_sent_at", "contractor"]
+    list_filter = ["status", "contractor"]
+    list_select_related = ["request", "contractor"]
+    search_fields = ["=request__reference"]
+    exclude = ["token"]
+    date_hierarchy = "due_at"
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ReadOnlyAdmin):
+    list_display = [
+        "invitation",
+        "overall_grade",
+        "craftsman_grade",
+        "fixed_first_time",
+        "on_time",
+        "may_contact",
+        "contractor",
+        "area",
+        "answered_at",
+    ]
+    list_filter = ["overall_grade", "contractor", "area", "may_contact"]
+    list_select_related = ["invitation", "contractor", "area"]
+    search_fields = ["=invitation__request__reference"]
+    date_hierarchy = "answered_at"
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(OrganisationScopedAdmin):
+    """Grades of 5 or lower, newest unhandled first; contact details only with consent."""
+
+    list_display = [
+        "request_reference",
+        "overall_grade",
+        "comment",
+        "contractor",
+        "contact",
+        "answered_at",
+        "follow_up_handled_at",
+    ]
+    list_filter = ["contractor", "area"]
+    list_select_related = [
+        "contractor",
+        "invitation__request__reported_by",
+        "invitation__request__dwelling",
+    ]
+    readonly_fields = [
+        "request_reference",
+        "overall_grade",
+        "craftsman_grade",
+        "fixed_first_time",
+        "on_time",
+        "comment",
+        "contact",
+        "contractor",
+        "area",
+        "answered_at",
+        "follow_up_handled_at",
+        "follow_up_handled_by",
+    ]
+    fields = readonly_fields
+    actions = ["mark_handled"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(overall_grade__lte=services.FOLLOW_UP_GRADE)
+            .order_by("follow_up_handled_at", "-answered_at")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("request"))
+    def request_reference(self, obj: SurveyResponse) -> str:
+        repair_request = obj.invitation.request
+        return f"{repair_request.reference} – {repair_request.dwelling.address_line}"
+
+    @admin.display(description=gettext_lazy("contact"))
+    def contact(self, obj: SurveyResponse) -> str:
+        if not obj.may_contact:
+            return _("No consent to contact")
+        tenant = obj.invitation.request.reported_by
+        phone = obj.invitation.request.contact_phone
+        name = tenant.get_full_name() if tenant else ""
+        return " · ".join(part for part in (name, obj.invitation.email, phone) if part)
+
+    @admin.action(description=gettext_lazy("Mark as handled"))
+    def mark_handled(self, request, queryset):
+        count = services.follow_up_mark_handled(
+            response_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        self.message_user(
+            request, _("%(count)d marked as handled.") % {"count": count}, messages.SUCCESS
+        )
+
+
+def _month_label(day: datetime.date) -> str:
+    return formats.date_format(day, "M Y")
+
+
+@admin.register(KpiDashboard)
+class KpiDashboardAdmin(admin.ModelAdmin):
+    """KPIs per month, contractor and area, for the staff user's association(s)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        organisation_ids = staff_organisation_ids(request.user)
+        months = request.GET.get("months", "12")
+        months = int(months) if months in {"3", "6", "12", "24"} else 12
+        start, end = months_back(timezone.localdate(), months)
+        contractors = Contractor.objects.order_by("name")
+        if organisation_ids is not None:
+            contractors = contractors.filter(
+                contracts__organisation_id__in=organisation_ids
+            ).distinct()
+        areas = scope_queryset(Area.objects.order_by("name"), request)
+        contractor_id = _int(request.GET.get("contractor"), {c.pk for c in contractors})
+        area_id = _int(request.GET.get("area"), {a.pk for a in areas})
+        rows = kpi_rows(
+            organisation_ids=organisation_ids,
+            start=start,
+            end=end,
+            contractor_id=contractor_id,
+            area_id=area_id,
+        )
+        if request.GET.get("format") == "csv":
+            return _csv(rows)
+        month_list = _months(start, end)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("KPI dashboard"),
+            "opts": self.model._meta,
+            "rows": rows,
+            "months": months,
+            "contractors": contractors,
+            "areas": areas,
+            "contractor_id": contractor_id,
+            "area_id": area_id,
+            "charts": _charts(rows, month_list),
+            "query": request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "admin/surveys/kpi_dashboard.html", context)
+
+
+def _int(raw: str | None, allowed: set[int]) -> int | None:
+    return int(raw) if raw and raw.isdigit() and int(raw) in allowed else None
+
+
+def _months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    months, day = [], start
+    while day <= end:
+        months.append(day)
+        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return months
+
+
+def _charts(rows, months: list[datetime.date]) -> list[Chart]:
+    by_contractor: dict[str, dict[datetime.date, dict]] = {}
+    for row in rows:
+        cell = by_contractor.setdefault(row.contractor, {}).setdefault(
+            row.month, {"grade_sum": 0.0, "responses": 0, "ftf": 0, "completed": 0}
+        )
+        if row.mean_grade is not None:
+            cell["grade_sum"] += row.mean_grade * row.responses
+            cell["responses"] += row.responses
+        cell["ftf"] += row.first_time_fixes
+        cell["completed"] += row.completed
+    grade_series, ftf_series = [], []
+    for index, (name, cells) in enumerate(sorted(by_contractor.items())):
+        style = series_style(index)
+        grades, ftf = [], []
+        for month in months:
+            cell = cells.get(month)
+            grades.append(
+                round(cell["grade_sum"] / cell["responses"], 2)
+                if cell and cell["responses"]
+                else None
+            )
+            ftf.append(
+                round(100 * cell["ftf"] / cell["completed"], 1)
+                if cell and cell["completed"]
+                else None
+            )
+        grade_series.append(Series(name, grades, **style))
+        ftf_series.append(Series(name, ftf, **style))
+    labels = [_month_label(m) for m in months]
+    return [
+        Chart(_("Mean grade per contractor"), labels, grade_series, 10, [0, 2, 4, 6, 8, 10], ""),
+        Chart(
+            _("First-time-fix rate per contractor"),
+            labels,
+            ftf_series,
+            100,
+            [0, 25, 50, 75, 100],
+            "%",
+        ),
+    ]
+
+
+CSV_COLUMNS = [
+    ("month", lambda r: r.month.strftime("%Y-%m")),
+    ("contractor", lambda r: r.contractor),
+    ("area", lambda r: r.area),
+    ("completed", lambda r: r.completed),
+    ("mean_grade", lambda r: r.mean_grade_rounded),
+    ("share_8_plus_pct", lambda r: r.share_8_plus),
+    ("share_5_or_lower_pct", lambda r: r.share_5_or_lower),
+    ("responses", lambda r: r.responses),
+    ("invitations_sent", lambda r: r.invitations_sent),
+    ("response_rate_pct", lambda r: r.response_rate),
+    ("first_time_fix_pct", lambda r: r.first_time_fix_rate),
+    ("lead_time_median_h", lambda r: r.lead_median_hours),
+    ("lead_time_p90_h", lambda r: r.lead_p90_hours),
+    ("emergencies", lambda r: r.emergencies),
+    ("emergencies_within_24h_pct", lambda r: r.emergency_rate),
+    ("visits_due", lambda r: r.visits_due),
+    ("appointments_kept_pct", lambda r: r.kept_rate),
+    ("no_access_visits", lambda r: r.no_access_visits),
+]
+
+
+def _csv(rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="kpi.csv"'
+    writer = csv.writer(response)
+    writer.writerow([name for name, _value in CSV_COLUMNS])
+    for row in rows:
+        writer.writerow(["" if (v := value(row)) is None else v for _name, value in CSV_COLUMNS])
+    return response
