@@ -40,6 +40,7 @@ urlpatterns = [
     path("account/", include(account_patterns)),
     path("aannemer/", include("repairs.contractor_urls")),
     path("aannemer/capaciteit/", include("contractors.urls")),
+    path("aannemer/kpi/", include("surveys.contractor_urls")),
     path("enquete/", include("surveys.urls")),
     path("", include("repairs.urls")),
     path("", views.home, name="home"),

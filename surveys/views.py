@@ -1,9 +1,16 @@
 """The survey page: reached by the link's token, no login."""
 
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from contractors.models import ContractorRole
+from repairs.queue import membership_for
+
 from .forms import SurveyForm
+from .kpis import kpi_rows, months_back
 from .services import SurveyUnavailable, survey_answer, survey_invitation_for_token
 
 
@@ -40,3 +47,20 @@ def survey_answer_view(request, token: str):
 
 def survey_thanks(request):
     return render(request, "surveys/thanks.html")
+
+
+@login_required
+def contractor_kpis(request):
+    """A contractor's own figures across its associations; no other contractor's, no tenants."""
+    membership = membership_for(request.user)
+    if membership.role != ContractorRole.PLANNER:
+        raise Http404
+    start, end = months_back(timezone.localdate(), 12)
+    rows = kpi_rows(
+        organisation_ids=None, start=start, end=end, contractor_id=membership.contractor_id
+    )
+    return render(
+        request,
+        "surveys/contractor_kpis.html",
+        {"rows": rows, "contractor": membership.contractor},
+    )
