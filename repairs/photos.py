@@ -69,6 +69,10 @@ def photo_clean(upload: UploadedFile) -> CleanPhoto:
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     image.thumbnail((MAX_SIDE, MAX_SIDE))
+    # Pillow writes a JPEG comment from `info` when saving (a JPEG's COM marker, a PNG's
+    # "comment" text), so the original's metadata is dropped before the fresh save; this also
+    # keeps an over-long comment from failing the save.
+    image.info = {}
     buffer = io.BytesIO()
     # A fresh save carries no EXIF, GPS or other metadata of the original.
     image.save(buffer, format="JPEG", quality=85, optimize=True)

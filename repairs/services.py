@@ -215,6 +215,10 @@ class NotReportable(ApplicationError):
     pass
 
 
+class ReasonRequired(ApplicationError):
+    pass
+
+
 def _appointment_event_data(appointment: Appointment) -> dict[str, str]:
     return {
         "contractor": appointment.contractor.name,
@@ -327,6 +331,14 @@ def appointment_reschedule(
     _check_change_window(current)
     if current.slot_id == slot_id:
         raise SlotNotBookable(_("That is the time you have already. Choose another time."))
+    # Both slots are locked in primary-key order first: two tenants swapping their times
+    # would otherwise each hold one slot row and wait for the other's (a deadlock).
+    list(
+        Slot.objects.select_for_update()
+        .filter(pk__in=[current.slot_id, slot_id])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     current.status = AppointmentStatus.MOVED
     current.save(update_fields=["status"])
     _slot_release(slot_id=current.slot_id)
@@ -347,6 +359,9 @@ def repair_request_cancel(
     *, repair_request: RepairRequest, reason: str, actor: User | None = None
 ) -> RepairRequest:
     """The tenant cancels, with a reason, until 24 hours before the visit."""
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired(_("Tell us briefly why you cancel."))
     repair_request = _lock(repair_request)
     if not can_transition(repair_request.status, Status.CANCELLED):
         raise TransitionNotAllowed(_("This repair can no longer be cancelled."))

@@ -92,7 +92,9 @@ def report_category(request, category_id: int):
         form = EmergencyForm(request.POST or None, initial={"contact_phone": request.user.phone})
     else:
         slots = selectors.slots_free_for(contract=contract) if contract else None
-        if slots is not None and not slots.exists():
+        # Keep the choice while a posted slot is checked, so a time taken meanwhile is refused
+        # next to the field instead of the report going through without a visit.
+        if slots is not None and not request.POST.get("slot") and not slots.exists():
             slots = None
         form = ReportForm(
             request.POST or None,

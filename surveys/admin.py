@@ -73,6 +73,7 @@ class FollowUpAdmin(OrganisationScopedAdmin):
         "follow_up_handled_at",
     ]
     list_filter = ["contractor", "area"]
+    search_fields = ["=invitation__request__reference"]
     list_select_related = [
         "contractor",
         "invitation__request__reported_by",

@@ -1,3 +1,6 @@
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import connection
 
@@ -33,3 +36,42 @@ def superuser(db):
 def postgres_only(db):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL")
+
+
+# Tenant journey: a fixed "now", a chain per association, photos in a temporary folder.
+
+NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+@pytest.fixture
+def now(time_machine):
+    """Tuesday 10 March 2026, 10:00 in Amsterdam (winter time); the clock keeps ticking."""
+    time_machine.move_to(NOW, tick=True)
+    return NOW
+
+
+@pytest.fixture
+def chain(db, organisation):
+    return factories.chain_create(organisation=organisation, tenant_email="huurder@example.nl")
+
+
+@pytest.fixture
+def other_chain(db, other_organisation):
+    return factories.chain_create(
+        organisation=other_organisation, postcode="5612CD", tenant_email="buurman@example.nl"
+    )
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded files go to a fresh folder, so a test can see every file written."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def tenant_client(client, chain):
+    """The chain's tenant, logged in, reading the portal in English."""
+    client.force_login(chain.tenant)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

@@ -1,7 +1,9 @@
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from contractors.models import (
@@ -11,11 +13,25 @@ from contractors.models import (
     ContractorMembership,
     ContractorRole,
     ContractTypeFee,
+    Daypart,
+    DaypartKind,
     PostcodeRule,
+    Slot,
+    Weekday,
+    WeeklySchedule,
 )
+from contractors.services import local_datetime
 from portal.models import Dwelling, DwellingType, Organisation, StaffMembership, Tenancy, User
 from portal.roles import staff_group_sync
-from repairs.models import RepairCategory, RepairEvent, RepairRequest, Responsibility
+from repairs.models import (
+    Appointment,
+    AppointmentStatus,
+    Photo,
+    RepairCategory,
+    RepairEvent,
+    RepairRequest,
+    Responsibility,
+)
 
 PASSWORD = "Reparatie-2026!"
 
@@ -177,3 +193,148 @@ class RepairEventFactory(DjangoModelFactory):
     request = factory.SubFactory(RepairRequestFactory)
     organisation = factory.SelfAttribute("request.organisation")
     status = "submitted"
+
+
+# The hours of each daypart kind, as DESIGN.md names them (evening is the contractor's own).
+DAYPART_HOURS = {
+    DaypartKind.MORNING: (datetime.time(8), datetime.time(12)),
+    DaypartKind.AFTERNOON: (datetime.time(12), datetime.time(17)),
+    DaypartKind.EVENING: (datetime.time(17), datetime.time(21)),
+}
+
+
+class DaypartFactory(DjangoModelFactory):
+    class Meta:
+        model = Daypart
+        django_get_or_create = ("contractor", "kind")
+
+    contractor = factory.SubFactory(ContractorFactory)
+    kind = DaypartKind.MORNING
+    start_time = factory.LazyAttribute(lambda o: DAYPART_HOURS[o.kind][0])
+    end_time = factory.LazyAttribute(lambda o: DAYPART_HOURS[o.kind][1])
+
+
+class WeeklyScheduleFactory(DjangoModelFactory):
+    class Meta:
+        model = WeeklySchedule
+
+    area = factory.SubFactory(AreaFactory)
+    organisation = factory.SelfAttribute("area.organisation")
+    contractor = factory.SubFactory(ContractorFactory)
+    daypart = factory.SubFactory(DaypartFactory, contractor=factory.SelfAttribute("..contractor"))
+    weekday = Weekday.MONDAY
+    capacity = 2
+
+
+class SlotFactory(DjangoModelFactory):
+    """A slot on a date, its times taken from the daypart in Amsterdam time."""
+
+    class Meta:
+        model = Slot
+
+    area = factory.SubFactory(AreaFactory)
+    organisation = factory.SelfAttribute("area.organisation")
+    contractor = factory.SubFactory(ContractorFactory)
+    daypart = factory.SubFactory(DaypartFactory, contractor=factory.SelfAttribute("..contractor"))
+    date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=2))
+    starts_at = factory.LazyAttribute(lambda o: local_datetime(o.date, o.daypart.start_time))
+    ends_at = factory.LazyAttribute(lambda o: local_datetime(o.date, o.daypart.end_time))
+    capacity = 1
+    booked = 0
+
+
+class AppointmentFactory(DjangoModelFactory):
+    """A planned visit; the slot made for it counts the visit as booked."""
+
+    class Meta:
+        model = Appointment
+
+    request = factory.SubFactory(RepairRequestFactory)
+    organisation = factory.SelfAttribute("request.organisation")
+    slot = factory.SubFactory(
+        SlotFactory, area__organisation=factory.SelfAttribute("...organisation"), booked=1
+    )
+    contractor = factory.SelfAttribute("slot.contractor")
+    starts_at = factory.SelfAttribute("slot.starts_at")
+    ends_at = factory.SelfAttribute("slot.ends_at")
+    status = AppointmentStatus.PLANNED
+
+
+class PhotoFactory(DjangoModelFactory):
+    """A small JPEG written to the default storage (point MEDIA_ROOT at tmp_path first)."""
+
+    class Meta:
+        model = Photo
+
+    request = factory.SubFactory(RepairRequestFactory)
+    organisation = factory.SelfAttribute("request.organisation")
+    image = factory.django.ImageField(width=32, height=24, format="JPEG", filename="photo.jpg")
+    width = 32
+    height = 24
+
+
+@dataclass
+class Chain:
+    """One tenant's world: the association, the contractor of the area, the dwelling they rent
+    (routed by a 5600–5699 range rule), their claimed tenancy and a landlord's category."""
+
+    organisation: Organisation
+    contractor: Contractor
+    area: Area
+    contract: Contract
+    dwelling: Dwelling
+    tenancy: Tenancy
+    tenant: User
+    category: RepairCategory
+    morning: Daypart
+    afternoon: Daypart
+
+    def slot(
+        self,
+        *,
+        days: int = 2,
+        date: datetime.date | None = None,
+        daypart: Daypart | None = None,
+        capacity: int = 1,
+        booked: int = 0,
+    ) -> Slot:
+        """A slot of the chain's contractor in its area, `days` after today by default."""
+        return SlotFactory(
+            area=self.area,
+            contractor=self.contractor,
+            daypart=daypart or self.morning,
+            date=date or timezone.localdate() + datetime.timedelta(days=days),
+            capacity=capacity,
+            booked=booked,
+        )
+
+
+def chain_create(
+    *,
+    organisation: Organisation | None = None,
+    postcode: str = "5611AB",
+    tenant_email: str | None = None,
+    language: str = "en",
+) -> Chain:
+    """Build a Chain; one per organisation, since its range rule covers 5600–5699."""
+    organisation = organisation or OrganisationFactory()
+    contract = ContractFactory(area=AreaFactory(organisation=organisation))
+    PostcodeRuleFactory(area=contract.area, range_start=5600, range_end=5699)
+    tenant = UserFactory(
+        **({"email": tenant_email} if tenant_email else {}), language=language, phone="0612345678"
+    )
+    dwelling = DwellingFactory(organisation=organisation, postcode=postcode)
+    return Chain(
+        organisation=organisation,
+        contractor=contract.contractor,
+        area=contract.area,
+        contract=contract,
+        dwelling=dwelling,
+        tenancy=TenancyFactory(dwelling=dwelling, tenant=tenant),
+        tenant=tenant,
+        category=RepairCategoryFactory(
+            organisation=organisation, name_nl="Kraan lekt", name_en="Tap leaks"
+        ),
+        morning=DaypartFactory(contractor=contract.contractor, kind=DaypartKind.MORNING),
+        afternoon=DaypartFactory(contractor=contract.contractor, kind=DaypartKind.AFTERNOON),
+    )

@@ -18,8 +18,10 @@ from contractors.services import daypart_defaults_ensure, slots_generate
 from portal.models import Dwelling, Organisation, StaffMembership, Tenancy
 from repairs.lifecycle import Status
 from repairs.models import RepairCategory, RepairEvent, RepairRequest
+from surveys.models import FollowUp, SurveyInvitation, SurveyResponse
 
 from . import factories
+from .test_admin_scoping import _invitation
 
 _numbers = count(1)
 
@@ -102,6 +104,9 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
     Contractor: (lambda staff_user, org: factories.ContractorFactory(), 6),
     WeeklySchedule: (_weekly_schedule, 9),
     Slot: (_slot, 11),
+    SurveyInvitation: (lambda staff_user, org: _invitation(org), 10),
+    SurveyResponse: (lambda staff_user, org: _invitation(org, grade=8).response, 12),
+    FollowUp: (lambda staff_user, org: _invitation(org, grade=4).response, 10),
 }
 
 

@@ -31,6 +31,7 @@ from portal.models import Dwelling, Organisation, StaffMembership, Tenancy, User
 from portal.scoping import OrganisationScopedAdmin, _organisation_path
 from repairs.lifecycle import Status
 from repairs.models import RepairCategory, RepairRequest
+from surveys.models import FollowUp, InvitationStatus, SurveyInvitation, SurveyResponse
 
 from . import factories
 
@@ -87,6 +88,34 @@ def _slot(organisation: Organisation) -> Slot:
     return Slot.objects.get(area=schedule.area)
 
 
+def _invitation(organisation: Organisation, grade: int | None = None) -> SurveyInvitation:
+    contract = _contract(organisation)
+    repair_request = factories.RepairRequestFactory(
+        dwelling=factories.DwellingFactory(organisation=organisation),
+        status=Status.COMPLETED,
+        contract=contract,
+        contractor=contract.contractor,
+    )
+    invitation = SurveyInvitation.objects.create(
+        organisation=organisation,
+        request=repair_request,
+        contractor=contract.contractor,
+        area=contract.area,
+        email="huurder@example.nl",
+        status=InvitationStatus.SENT,
+        due_at=datetime.datetime(2026, 11, 2, 10, tzinfo=datetime.UTC),
+    )
+    if grade is not None:
+        SurveyResponse.objects.create(
+            organisation=organisation,
+            invitation=invitation,
+            contractor=contract.contractor,
+            area=contract.area,
+            overall_grade=grade,
+        )
+    return invitation
+
+
 SCREENS: dict[type[models.Model], Screen] = {
     Organisation: Screen(lambda org: org, lambda obj: obj.name, None),
     StaffMembership: Screen(_staff_membership, lambda obj: obj.user.email, None),
@@ -117,6 +146,17 @@ SCREENS: dict[type[models.Model], Screen] = {
     RepairRequest: Screen(_repair_request, lambda obj: obj.reference, None),
     WeeklySchedule: Screen(_weekly_schedule, lambda obj: obj.area.name, None),
     Slot: Screen(_slot, lambda obj: obj.area.name, None),
+    SurveyInvitation: Screen(_invitation, lambda obj: obj.request.reference, None),
+    SurveyResponse: Screen(
+        lambda org: _invitation(org, grade=8).response,
+        lambda obj: obj.invitation.request.reference,
+        None,
+    ),
+    FollowUp: Screen(
+        lambda org: FollowUp.objects.get(pk=_invitation(org, grade=4).response.pk),
+        lambda obj: obj.invitation.request.reference,
+        None,
+    ),
 }
 
 MODELS = list(SCREENS)
@@ -188,6 +228,7 @@ def test_every_scoped_admin_is_covered_here():
         "contractors.Contractor",
         "contractors.ContractorMembership",
         "contractors.Daypart",
+        "surveys.KpiDashboard",
     }
 
 
@@ -540,6 +581,10 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "RepairRequest",
         "WeeklySchedule",
         "Slot",
+        "SurveyInvitation",
+        "SurveyResponse",
+        "FollowUp",
+        "KpiDashboard",
     }
 
 

@@ -1,5 +1,6 @@
 import io
 import re
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from portal.postcode import normalise_postcode
 from repairs import vera
 from repairs.lifecycle import Status
 from repairs.models import RepairCategory, RepairRequest, Responsibility
+from surveys.management.commands.demo_history import HISTORY_DESCRIPTION
+from surveys.models import SurveyResponse
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 LOGIN_ROW = re.compile(
@@ -29,6 +32,9 @@ LOGIN_ROW = re.compile(
 )
 
 pytestmark = pytest.mark.django_db
+
+
+AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
 
 
 def run_demo_data() -> str:
@@ -136,9 +142,21 @@ def test_demo_data_fills_an_empty_database():
             assert category.name_nl and category.name_en
 
     # and a history of reports, one of them unrouted
-    assert RepairRequest.objects.count() == 33
-    assert RepairRequest.objects.filter(organisation=maasoever).count() == 4
+    recent = RepairRequest.objects.exclude(description=HISTORY_DESCRIPTION)
+    assert recent.count() == 33
+    assert recent.filter(organisation=maasoever).count() == 4
     assert RepairRequest.objects.filter(status=Status.UNROUTED).count() == 1
+
+    # and a year of completed repairs with answers: every contract, each of the last 12 months
+    history = RepairRequest.objects.filter(description=HISTORY_DESCRIPTION)
+    assert not history.exclude(status=Status.COMPLETED).exists()
+    months = {
+        (contract, reported.astimezone(AMSTERDAM).strftime("%Y-%m"))
+        for contract, reported in history.values_list("contract_id", "created_at")
+    }
+    assert len(months) == 4 * 12
+    answered = SurveyResponse.objects.values_list("invitation__request__contract_id", flat=True)
+    assert set(answered) == {contract for contract, _month in months}
     assert not RepairRequest.objects.filter(created_at__gt=timezone.now()).exists()
 
     # and the summary names every login and the password

@@ -1,11 +1,13 @@
 """Browser tests: Playwright for Python driving Debian's Chromium against the live server."""
 
+import io
 import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still plain synchronous calls.
@@ -39,7 +41,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, browser_settings):
     """A phone-sized page (360 px wide) in Dutch, as most tenants use the portal."""
     context = browser.new_context(
         viewport={"width": 360, "height": 780},
@@ -71,6 +73,32 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     ]
 
 
+def horizontal_overflow(page) -> bool:
+    """True when the page is wider than the viewport, so a phone user has to scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+
+@pytest.fixture
+def page_problems():
+    """What is wrong with the page on a phone: axe's serious and critical findings, overflow.
+
+    For a test that walks many pages and reports all of them at once."""
+
+    def check(page) -> list:
+        problems: list = axe_violations(page)
+        if horizontal_overflow(page):
+            problems.append(
+                {
+                    "id": "horizontal-overflow",
+                    "scroll_width": page.evaluate("document.documentElement.scrollWidth"),
+                    "viewport_width": page.evaluate("window.innerWidth"),
+                }
+            )
+        return problems
+
+    return check
+
+
 @pytest.fixture
 def assert_accessible():
     def check(page) -> None:
@@ -78,3 +106,50 @@ def assert_accessible():
         assert violations == [], json.dumps(violations, indent=2)
 
     return check
+
+
+@pytest.fixture
+def browser_settings(settings, tmp_path):
+    """What a plain-http live server needs, and photos kept out of the project's var/ folder."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo data, as `make run` shows it: associations, contractors, slots and tenants."""
+    from django.core import mail
+    from django.core.management import call_command
+
+    call_command("demo_data", stdout=io.StringIO())
+    # The demo's unrouted request alerts staff; a test counts only the mails it causes.
+    mail.outbox.clear()
+
+
+@pytest.fixture
+def switch_to_english():
+    """Choose English with the header's button, as a tenant who reads no Dutch would.
+
+    The tests read English: the Dutch translations are written separately and may lag."""
+
+    def switch(page, path: str = "/") -> None:
+        page.goto(path)
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    return switch
+
+
+@pytest.fixture
+def log_in():
+    from portal.management.commands.demo_data import DEMO_PASSWORD
+
+    def submit(page, email: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto("/account/inloggen/")
+        page.get_by_label("E-mail address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("main").get_by_role("button", name="Log in").click()
+
+    return submit

@@ -29,6 +29,7 @@ from surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
 
 SEED = 2027
 MONTHS = 12
+HISTORY_DESCRIPTION = "Melding uit de demogeschiedenis."
 COMMENTS = [
     "Snel en netjes opgelost, dank!",
     "Vakman was vriendelijk en ruimde alles op.",
@@ -77,7 +78,8 @@ class Command(BaseCommand):
         emergencies = [c for c in categories if c.is_emergency]
         normal = [c for c in categories if not c.is_emergency]
         written = 0
-        first_month = (today.replace(day=1) - datetime.timedelta(days=31 * MONTHS)).replace(day=1)
+        # The twelve whole months before this one.
+        first_month = today.replace(year=today.year - 1, day=1)
         for index, contract in enumerate(contracts):
             homes = dwellings_by_area.get(contract.area_id, [])
             if not homes or not normal:
@@ -144,7 +146,7 @@ class Command(BaseCommand):
             tenancy=tenancy,
             reported_by=tenancy.tenant if tenancy else None,
             category=category,
-            description="Melding uit de demogeschiedenis.",
+            description=HISTORY_DESCRIPTION,
             is_urgent=category.is_emergency,
             status=Status.COMPLETED,
             contract=contract,
