@@ -1,11 +1,24 @@
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+import csv
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import PostcodeInputMixin, SuperuserOnlyAdmin
+from portal.models import Organisation
 from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
+from portal.selectors import staff_organisation_ids
 
+from . import fees, sroi
 from .models import (
     Area,
     Contract,
@@ -13,8 +26,12 @@ from .models import (
     ContractorMembership,
     ContractTypeFee,
     Daypart,
+    FeeStatement,
+    FeeStatementLine,
+    PeriodKind,
     PostcodeRule,
     Slot,
+    SroiContribution,
     WeeklySchedule,
 )
 
@@ -106,6 +123,10 @@ class ContractAdmin(OrganisationScopedAdmin):
         "valid_from",
         "valid_until",
         "fee_per_dwelling_year",
+        "type_fees_display",
+        "dwellings_today",
+        "annual_fee_today",
+        "fee_per_repair",
         "sroi_pledge_percent",
     ]
     list_filter = ["contractor", "area"]
@@ -116,7 +137,43 @@ class ContractAdmin(OrganisationScopedAdmin):
     fieldsets = (
         (None, {"fields": ("organisation", "contractor", "area", "valid_from", "valid_until")}),
         (_("Fee and social return"), {"fields": ("fee_per_dwelling_year", "sroi_pledge_percent")}),
+        (
+            _("Today"),
+            {"fields": ("dwellings_today", "annual_fee_today", "fee_per_repair")},
+        ),
     )
+    readonly_fields = ["dwellings_today", "annual_fee_today", "fee_per_repair"]
+
+    def get_queryset(self, request):
+        return fees.contracts_with_figures(
+            super().get_queryset(request).prefetch_related("type_fees")
+        )
+
+    @admin.display(description=_("fees per dwelling type"))
+    def type_fees_display(self, obj: Contract) -> str:
+        return (
+            ", ".join(
+                f"{fee.get_dwelling_type_display()}: € {fee.fee_per_dwelling_year}"
+                for fee in obj.type_fees.all()
+            )
+            or "–"
+        )
+
+    @admin.display(description=_("dwellings today"), ordering="dwellings_today")
+    def dwellings_today(self, obj: Contract):
+        return getattr(obj, "dwellings_today", None) if obj.pk else "–"
+
+    @admin.display(description=_("annual fee today (€)"), ordering="annual_fee_today")
+    def annual_fee_today(self, obj: Contract) -> str:
+        value = getattr(obj, "annual_fee_today", None)
+        return (
+            "–" if value is None else formats.number_format(Decimal(value), 2, force_grouping=True)
+        )
+
+    @admin.display(description=_("fee per completed repair, last 12 months (€)"))
+    def fee_per_repair(self, obj: Contract) -> str:
+        value = fees.fee_per_completed_repair(obj)
+        return "–" if value is None else formats.number_format(value, 2, force_grouping=True)
 
 
 @admin.register(Daypart)
@@ -159,3 +216,258 @@ class SlotAdmin(ReadOnlyForStaffMixin, OrganisationScopedAdmin):
     date_hierarchy = "date"
     search_fields = ["area__name", "contractor__name"]
     ordering = ["-date"]
+
+
+class FeeStatementLineInline(ScopedTabularInline):
+    model = FeeStatementLine
+    fields = [
+        "contractor_name",
+        "area_name",
+        "dwellings_start",
+        "dwellings_end",
+        "dwelling_days",
+        "fee_per_dwelling_year",
+        "fee_note",
+        "amount",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PeriodForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Period"), choices=PeriodKind.choices, initial=PeriodKind.MONTH
+    )
+    day = forms.DateField(
+        label=_("A day in the period"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("For example 2026-10-01 for October 2026."),
+    )
+
+
+@admin.register(FeeStatement)
+class FeeStatementAdmin(OrganisationScopedAdmin):
+    """Issued statements are frozen; the period page computes the current figures."""
+
+    list_display = ["__str__", "organisation", "total", "issued_at", "issued_by", "corrects"]
+    list_select_related = ["organisation", "issued_by", "corrects"]
+    list_filter = ["period_kind"]
+    date_hierarchy = "period_start"
+    inlines = [FeeStatementLineInline]
+    fields = [
+        "period_kind",
+        "period_start",
+        "period_end",
+        "total",
+        "corrects",
+        "issued_at",
+        "issued_by",
+    ]
+    readonly_fields = fields
+    change_list_template = "admin/contractors/feestatement/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "period/",
+                self.admin_site.admin_view(self.period_view),
+                name="contractors_feestatement_period",
+            ),
+            path(
+                "<int:statement_id>/csv/",
+                self.admin_site.admin_view(self.statement_csv),
+                name="contractors_feestatement_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _organisation_for(self, request):
+        ids = staff_organisation_ids(request.user)
+        organisations = Organisation.objects.order_by("name")
+        if ids is not None:
+            organisations = organisations.filter(pk__in=ids)
+        chosen = request.GET.get("organisation") or request.POST.get("organisation")
+        organisation = (
+            organisations.filter(pk=chosen).first() if chosen and chosen.isdigit() else None
+        )
+        return organisation or organisations.first(), organisations
+
+    def period_view(self, request):
+        """The fee of a period per contract, live; staff may issue it as a frozen statement."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        organisation, organisations = self._organisation_for(request)
+        if organisation is None:
+            raise Http404
+        form = PeriodForm(request.GET or None, initial={"day": timezone.localdate().replace(day=1)})
+        kind, day = PeriodKind.MONTH, timezone.localdate().replace(day=1)
+        if form.is_valid():
+            kind, day = form.cleaned_data["kind"], form.cleaned_data["day"]
+        start, end = fees.period_bounds(kind, day)
+        if request.method == "POST":
+            if not request.user.has_perm("contractors.add_feestatement"):
+                raise PermissionDenied
+            corrects = None
+            if request.POST.get("corrects"):
+                corrects = get_object_or_404(
+                    self.get_queryset(request),
+                    pk=request.POST["corrects"],
+                    organisation=organisation,
+                )
+            statement = fees.fee_statement_issue(
+                organisation_id=organisation.pk,
+                kind=request.POST.get("kind", kind),
+                day=datetime.date.fromisoformat(request.POST.get("day", day.isoformat())),
+                actor=request.user,
+                corrects=corrects,
+            )
+            self.message_user(request, _("The statement is issued and frozen."), messages.SUCCESS)
+            return redirect("admin:contractors_feestatement_change", statement.pk)
+        lines = fees.fee_lines(organisation_id=organisation.pk, start=start, end=end)
+        if request.GET.get("format") == "csv":
+            return _fee_csv(
+                [
+                    (
+                        line.contract.contractor.name,
+                        line.contract.area.name,
+                        line.dwellings_start,
+                        line.dwellings_end,
+                        line.dwelling_days,
+                        line.contract.fee_per_dwelling_year,
+                        line.fee_note,
+                        line.amount,
+                    )
+                    for line in lines
+                ],
+                f"vergoeding-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv",
+            )
+        issued = self.get_queryset(request).filter(
+            organisation=organisation, period_start=start, period_end=end
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Fee statement"),
+            "opts": self.model._meta,
+            "form": form,
+            "organisation": organisation,
+            "organisations": organisations,
+            "start": start,
+            "end": end,
+            "kind": kind,
+            "day": day,
+            "lines": lines,
+            "totals": _totals(lines),
+            "total": sum((line.amount for line in lines), Decimal("0.00")),
+            "rounding_rule": fees.ROUNDING_RULE,
+            "issued": issued,
+            "can_issue": request.user.has_perm("contractors.add_feestatement"),
+            "query": request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "admin/contractors/fee_period.html", context)
+
+    def statement_csv(self, request, statement_id: int):
+        statement = self.get_object(request, str(statement_id))
+        return _fee_csv(
+            [
+                (
+                    line.contractor_name,
+                    line.area_name,
+                    line.dwellings_start,
+                    line.dwellings_end,
+                    line.dwelling_days,
+                    line.fee_per_dwelling_year,
+                    line.fee_note,
+                    line.amount,
+                )
+                for line in statement.lines.all()
+            ],
+            f"vergoeding-{statement.period_start:%Y-%m-%d}-{statement.pk}.csv",
+        )
+
+
+def _totals(lines) -> list[tuple[str, Decimal]]:
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        name = line.contract.contractor.name
+        totals[name] = totals.get(name, Decimal("0.00")) + line.amount
+    return sorted(totals.items())
+
+
+FEE_CSV_HEADER = [
+    "contractor",
+    "area",
+    "dwellings_start",
+    "dwellings_end",
+    "dwelling_days",
+    "fee_per_dwelling_year",
+    "fees_per_type",
+    "amount",
+]
+
+
+def _fee_csv(rows, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(FEE_CSV_HEADER)
+    total = Decimal("0.00")
+    for row in rows:
+        writer.writerow(row)
+        total += row[-1]
+    writer.writerow(["", "", "", "", "", "", "total", total])
+    return response
+
+
+@admin.register(SroiContribution)
+class SroiContributionAdmin(OrganisationScopedAdmin):
+    list_display = ["date", "contract", "neighbourhood", "description", "value"]
+    list_select_related = ["contract__contractor", "contract__area"]
+    list_filter = ["contract"]
+    search_fields = ["description", "neighbourhood", "contract__contractor__name"]
+    autocomplete_fields = ["contract"]
+    date_hierarchy = "date"
+    change_list_template = "admin/contractors/sroicontribution/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "ledger/",
+                self.admin_site.admin_view(self.ledger_view),
+                name="contractors_sroicontribution_ledger",
+            ),
+            *super().get_urls(),
+        ]
+
+    def ledger_view(self, request):
+        """Per contract and year: the pledge against the contributions recorded."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        raw = request.GET.get("year", "")
+        year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else timezone.localdate().year
+        rows = sroi.ledger(organisation_ids=staff_organisation_ids(request.user), year=year)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("SROI ledger %(year)d") % {"year": year},
+            "opts": self.model._meta,
+            "rows": rows,
+            "behind": [row for row in rows if row.behind],
+            "year": year,
+            "years": range(timezone.localdate().year - 3, timezone.localdate().year + 1),
+        }
+        return TemplateResponse(request, "admin/contractors/sroi_ledger.html", context)

@@ -522,3 +522,140 @@ class Slot(models.Model):
     @property
     def free(self) -> int:
         return max(self.capacity - self.booked, 0)
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")
+
+
+class FeeStatement(models.Model):
+    """An issued fee statement: its lines are frozen, so later changes to dwellings, contracts
+    or fees do not change it. A correction is a new statement that references the old one."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="fee_statements",
+        verbose_name=_("housing association"),
+    )
+    period_kind = models.CharField(_("period"), max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField(_("first day"))
+    period_end = models.DateField(_("last day"))
+    total = models.DecimalField(_("total (€)"), max_digits=14, decimal_places=2)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects statement"),
+    )
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fee statement")
+        verbose_name_plural = _("fee statements")
+        ordering = ["-period_start", "-issued_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="feestatement_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        period = f"{self.period_start:%Y-%m-%d} – {self.period_end:%Y-%m-%d}"
+        return f"{self.get_period_kind_display()} {period}"
+
+
+class FeeStatementLine(models.Model):
+    """One contract's line of an issued statement, with the figures as they were then."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    statement = models.ForeignKey(
+        FeeStatement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("statement")
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("contract")
+    )
+    contractor_name = models.CharField(_("contractor"), max_length=200)
+    area_name = models.CharField(_("area"), max_length=120)
+    dwellings_start = models.PositiveIntegerField(_("dwellings at the start"))
+    dwellings_end = models.PositiveIntegerField(_("dwellings at the end"))
+    dwelling_days = models.PositiveIntegerField(_("dwelling-days"))
+    fee_per_dwelling_year = models.DecimalField(
+        _("fee per dwelling per year (€)"), max_digits=10, decimal_places=2
+    )
+    fee_note = models.CharField(_("fees per type"), max_length=300, blank=True)
+    amount = models.DecimalField(_("amount (€)"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("fee statement line")
+        verbose_name_plural = _("fee statement lines")
+        ordering = ["contractor_name", "area_name"]
+
+    def __str__(self) -> str:
+        return f"{self.contractor_name} – {self.area_name}: € {self.amount}"
+
+
+class SroiContribution(models.Model):
+    """A social return a contractor gave, recorded by staff against its contract."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="sroi_contributions",
+        verbose_name=_("contract"),
+    )
+    date = models.DateField(_("date"))
+    neighbourhood = models.CharField(_("neighbourhood or area"), max_length=120)
+    description = models.CharField(
+        _("what"), max_length=200, help_text=_("For example: a playground.")
+    )
+    value = models.DecimalField(
+        _("value (€)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    evidence = models.FileField(_("evidence (optional)"), upload_to="sroi/", blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("SROI contribution")
+        verbose_name_plural = _("SROI contributions")
+        ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gt=0), name="sroi_value_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.description}: € {self.value}"
+
+    def clean(self) -> None:
+        super().clean()
+        inherit_organisation(self, "contract")

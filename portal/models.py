@@ -278,6 +278,46 @@ class Dwelling(models.Model):
         return f"{self.street} {self.house_number}{suffix}"
 
 
+class DwellingTypePeriod(models.Model):
+    """The dwelling's type over a stretch of days, so fees follow a change of type pro rata.
+
+    A dwelling without periods has had its current type all along."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    dwelling = models.ForeignKey(
+        Dwelling, on_delete=models.CASCADE, related_name="type_periods", verbose_name=_("dwelling")
+    )
+    dwelling_type = models.CharField(_("dwelling type"), max_length=3, choices=DwellingType.choices)
+    valid_from = models.DateField(_("from"))
+    valid_until = models.DateField(_("until"), null=True, blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dwelling type period")
+        verbose_name_plural = _("dwelling type periods")
+        ordering = ["dwelling", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="typeperiod_dates_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["dwelling"],
+                condition=Q(valid_until__isnull=True),
+                name="typeperiod_one_open_per_dwelling",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dwelling_id}: {self.get_dwelling_type_display()} {self.valid_from}"
+
+
 class Tenancy(models.Model):
     """A tenancy contract for a dwelling; the tenant user is set when the tenant claims it."""
 

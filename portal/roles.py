@@ -24,6 +24,9 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "contract": ("view", "add", "change", "delete"),
         "contracttypefee": ("view", "add", "change", "delete"),
         "weeklyschedule": ("view",),
+        "feestatement": ("view", "add"),
+        "feestatementline": ("view",),
+        "sroicontribution": ("view", "add", "change", "delete"),
         "slot": ("view",),
     },
     "repairs": {

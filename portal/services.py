@@ -113,3 +113,39 @@ def staff_membership_grant(*, user: User, organisation: Organisation) -> StaffMe
         user.save(update_fields=["is_staff"])
     user.groups.add(staff_group_sync())
     return membership
+
+
+@transaction.atomic
+def dwelling_type_change(*, dwelling, dwelling_type: str, on_date: datetime.date):
+    """Change a dwelling's type from a date on, keeping the old type for the days before."""
+    from .models import Dwelling, DwellingTypePeriod
+
+    dwelling = Dwelling.objects.select_for_update().get(pk=dwelling.pk)
+    if dwelling.dwelling_type == dwelling_type:
+        return dwelling
+    if on_date <= dwelling.in_portfolio_from:
+        raise ApplicationError(_("A change of type lies after the day the dwelling came in."))
+    periods = DwellingTypePeriod.objects.filter(dwelling=dwelling)
+    if not periods.exists():
+        DwellingTypePeriod.objects.create(
+            organisation_id=dwelling.organisation_id,
+            dwelling=dwelling,
+            dwelling_type=dwelling.dwelling_type,
+            valid_from=dwelling.in_portfolio_from,
+            valid_until=on_date - datetime.timedelta(days=1),
+        )
+    else:
+        if periods.filter(valid_from__gte=on_date).exists():
+            raise ApplicationError(_("The type already changed on or after this date."))
+        periods.filter(valid_until__isnull=True).update(
+            valid_until=on_date - datetime.timedelta(days=1)
+        )
+    DwellingTypePeriod.objects.create(
+        organisation_id=dwelling.organisation_id,
+        dwelling=dwelling,
+        dwelling_type=dwelling_type,
+        valid_from=on_date,
+    )
+    dwelling.dwelling_type = dwelling_type
+    dwelling.save(update_fields=["dwelling_type"])
+    return dwelling

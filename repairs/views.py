@@ -67,6 +67,7 @@ def report_start(request):
         "tenancy": tenancy,
         "tenancies": tenancies,
         "groups": [(code, rooms.get(code, code), items) for code, items in groups.items()],
+        "match_count": len(categories),
         "query": query,
         "room": room,
         "room_name": rooms.get(room, ""),

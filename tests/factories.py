@@ -338,3 +338,89 @@ def chain_create(
         morning=DaypartFactory(contractor=contract.contractor, kind=DaypartKind.MORNING),
         afternoon=DaypartFactory(contractor=contract.contractor, kind=DaypartKind.AFTERNOON),
     )
+
+
+# -- contractor side: planners, craftsmen and requests in each state --------------------------
+
+
+class PlannerMembershipFactory(ContractorMembershipFactory):
+    role = ContractorRole.PLANNER
+
+
+class CraftsmanMembershipFactory(ContractorMembershipFactory):
+    role = ContractorRole.CRAFTSMAN
+
+
+def planner_create(contractor: Contractor, **user_fields) -> User:
+    """A planner of the contractor: sees all its work, plans visits and sets its capacity."""
+    return PlannerMembershipFactory(
+        contractor=contractor, user=UserFactory(**user_fields, language="en")
+    ).user
+
+
+def craftsman_create(contractor: Contractor, **user_fields) -> User:
+    """A craftsman of the contractor: their own visits and today's unassigned ones."""
+    return CraftsmanMembershipFactory(
+        contractor=contractor, user=UserFactory(**user_fields, language="en")
+    ).user
+
+
+def routed_request_create(chain: Chain, **fields) -> RepairRequest:
+    """A request of the chain's tenant, routed to its contractor, without a visit yet: what a
+    report by phone, by staff or without a free time leaves behind."""
+    values = {
+        "dwelling": chain.dwelling,
+        "tenancy": chain.tenancy,
+        "reported_by": chain.tenant,
+        "category": chain.category,
+        "status": "routed",
+        "contract": chain.contract,
+        "contractor": chain.contractor,
+        "routed_at": timezone.now(),
+        "contact_phone": "06 12345678",
+        **fields,
+    }
+    repair_request = RepairRequestFactory(**values)
+    RepairEventFactory(request=repair_request, status="submitted")
+    RepairEventFactory(
+        request=repair_request,
+        status="routed",
+        data={"contractor": chain.contractor.name, "area": chain.area.name},
+    )
+    return repair_request
+
+
+def visit_create(
+    repair_request: RepairRequest, slot: Slot, *, craftsman: User | None = None, **fields
+) -> Appointment:
+    """A planned visit in the slot, counted as booked there, and the request scheduled."""
+    from django.db.models import F
+
+    Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
+    slot.refresh_from_db(fields=["booked"])
+    appointment = AppointmentFactory(
+        request=repair_request, slot=slot, craftsman=craftsman, **fields
+    )
+    if fields.get("status", AppointmentStatus.PLANNED) == AppointmentStatus.PLANNED:
+        RepairRequest.objects.filter(pk=repair_request.pk).update(status="scheduled")
+        repair_request.status = "scheduled"
+        RepairEventFactory(
+            request=repair_request,
+            status="scheduled",
+            data={
+                "contractor": slot.contractor.name,
+                "starts_at": slot.starts_at.isoformat(),
+                "ends_at": slot.ends_at.isoformat(),
+                "daypart": slot.daypart.kind,
+            },
+        )
+    return appointment
+
+
+def scheduled_request_create(
+    chain: Chain, slot: Slot, *, craftsman: User | None = None, **fields
+) -> RepairRequest:
+    """A routed request with a planned visit in the slot."""
+    repair_request = routed_request_create(chain, **fields)
+    visit_create(repair_request, slot, craftsman=craftsman)
+    return repair_request

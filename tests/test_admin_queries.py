@@ -94,7 +94,7 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
         lambda staff_user, org: factories.ContractFactory(
             area=factories.AreaFactory(organisation=org)
         ),
-        9,
+        10,
     ),
     RepairCategory: (
         lambda staff_user, org: factories.RepairCategoryFactory(organisation=org),

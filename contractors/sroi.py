@@ -1,0 +1,79 @@
+"""The SROI ledger: per contract and year, the pledge (its SROI share of the year's fees)
+against the contributions recorded, and which contracts are behind."""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from .fees import CENT, contract_fee_line
+from .models import Contract
+
+
+@dataclass
+class LedgerRow:
+    contract: Contract
+    fees: Decimal
+    pledge: Decimal
+    contributed: Decimal
+    expected_by_now: Decimal
+
+    @property
+    def progress(self) -> Decimal:
+        if not self.pledge:
+            return Decimal("100.0")
+        return (self.contributed * 100 / self.pledge).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def progress_capped(self) -> Decimal:
+        return min(self.progress, Decimal("100"))
+
+    @property
+    def behind(self) -> bool:
+        return self.contributed < self.expected_by_now
+
+
+def ledger(*, organisation_ids: list[int] | None, year: int) -> list[LedgerRow]:
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    contracts = (
+        Contract.objects.filter(valid_from__lte=end)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
+        .select_related("contractor", "area", "organisation")
+        .prefetch_related("type_fees")
+        .annotate(
+            contributed=Sum(
+                "sroi_contributions__value",
+                filter=Q(sroi_contributions__date__gte=start, sroi_contributions__date__lte=end),
+            )
+        )
+        .order_by("organisation__name", "contractor__name", "area__name")
+    )
+    if organisation_ids is not None:
+        contracts = contracts.filter(organisation_id__in=organisation_ids)
+    today = timezone.localdate()
+    days_in_year = 366 if calendar.isleap(year) else 365
+    if today > end:
+        elapsed = Decimal(1)
+    elif today < start:
+        elapsed = Decimal(0)
+    else:
+        elapsed = Decimal((today - start).days + 1) / days_in_year
+    rows = []
+    for contract in contracts:
+        fees = contract_fee_line(contract, start, end).amount
+        pledge = (fees * contract.sroi_pledge_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        rows.append(
+            LedgerRow(
+                contract=contract,
+                fees=fees,
+                pledge=pledge,
+                contributed=contract.contributed or Decimal("0.00"),
+                expected_by_now=(pledge * elapsed).quantize(CENT, rounding=ROUND_HALF_UP),
+            )
+        )
+    return rows
