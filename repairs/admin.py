@@ -1,6 +1,14 @@
+import csv
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.contrib import admin, messages
-from django.http import FileResponse, Http404
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncQuarter
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +18,17 @@ from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
 
 from . import services
 from .lifecycle import Status
-from .models import Appointment, Photo, RepairCategory, RepairEvent, RepairRequest
+from .models import (
+    Appointment,
+    MaterialReuse,
+    Photo,
+    RepairCategory,
+    RepairEvent,
+    RepairRequest,
+    ReuseSource,
+)
+
+AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
 
 
 @admin.register(RepairCategory)
@@ -236,3 +254,102 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
             % {"count": routed},
             messages.SUCCESS if routed else messages.WARNING,
         )
+
+
+@admin.register(MaterialReuse)
+class MaterialReuseAdmin(OrganisationScopedAdmin):
+    """What craftsmen reused; the register page sums it per contractor, area and quarter."""
+
+    list_display = [
+        "recorded_at",
+        "description",
+        "quantity",
+        "unit",
+        "source",
+        "source_dwelling",
+        "estimated_value",
+        "contractor",
+    ]
+    list_select_related = ["contractor", "source_dwelling"]
+    list_filter = ["source", "contractor"]
+    search_fields = ["description", "=source_dwelling__reference"]
+    date_hierarchy = "recorded_at"
+    change_list_template = "admin/repairs/materialreuse/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "register/",
+                self.admin_site.admin_view(self.register_view),
+                name="repairs_materialreuse_register",
+            ),
+            *super().get_urls(),
+        ]
+
+    def register_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        reuses = self.get_queryset(request)
+        rows = (
+            reuses.annotate(quarter=TruncQuarter("appointment__starts_at", tzinfo=AMSTERDAM))
+            .values(
+                "quarter",
+                "contractor__name",
+                "appointment__request__contract__area__name",
+                "source",
+            )
+            .annotate(items=Count("pk"), quantity=Sum("quantity"), value=Sum("estimated_value"))
+            .order_by(
+                "-quarter",
+                "contractor__name",
+                "appointment__request__contract__area__name",
+                "source",
+            )
+        )
+        labels = dict(ReuseSource.choices)
+        table = [
+            {
+                "quarter": f"{row['quarter'].year}-Q{(row['quarter'].month - 1) // 3 + 1}",
+                "contractor": row["contractor__name"],
+                "area": row["appointment__request__contract__area__name"],
+                "source": labels.get(row["source"], row["source"]),
+                "items": row["items"],
+                "quantity": row["quantity"],
+                "value": row["value"],
+            }
+            for row in rows
+        ]
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="hergebruik.csv"'
+            writer = csv.writer(response)
+            writer.writerow(
+                ["quarter", "contractor", "area", "source", "items", "quantity", "value"]
+            )
+            for row in table:
+                writer.writerow(row.values())
+            return response
+        donors = (
+            reuses.filter(source=ReuseSource.VACANT_DWELLING)
+            .values(
+                "source_dwelling__reference",
+                "source_dwelling__street",
+                "source_dwelling__house_number",
+            )
+            .annotate(items=Count("pk"), value=Sum("estimated_value"))
+            .order_by("source_dwelling__reference")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Material-reuse register"),
+            "opts": self.model._meta,
+            "table": table,
+            "donors": donors,
+        }
+        return TemplateResponse(request, "admin/repairs/reuse_register.html", context)

@@ -5,6 +5,7 @@ association that already has survey answers keeps its history as it is."""
 import datetime
 import random
 from collections import defaultdict
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -13,16 +14,18 @@ from django.utils import timezone
 from contractors.models import Contract, Daypart, Slot
 from contractors.routing import area_for_postcode
 from contractors.services import local_datetime
-from portal.models import Organisation
+from portal.models import Dwelling, Organisation
 from repairs.lifecycle import Status
 from repairs.models import (
     Appointment,
     AppointmentStatus,
+    MaterialReuse,
     ReferenceCounter,
     RepairCategory,
     RepairEvent,
     RepairRequest,
     Responsibility,
+    ReuseSource,
     VisitOutcome,
 )
 from surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
@@ -30,6 +33,14 @@ from surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
 SEED = 2027
 MONTHS = 12
 HISTORY_DESCRIPTION = "Melding uit de demogeschiedenis."
+REUSED = [
+    ("Binnendeur", "st", "85.00"),
+    ("Keukenkastje", "st", "60.00"),
+    ("Radiatorkraan", "st", "18.50"),
+    ("Deurkruk met schild", "st", "22.00"),
+    ("Toiletpot", "st", "95.00"),
+    ("Tegels 15x15", "m2", "12.00"),
+]
 COMMENTS = [
     "Snel en netjes opgelost, dank!",
     "Vakman was vriendelijk en ruimde alles op.",
@@ -118,6 +129,37 @@ class Command(BaseCommand):
         counter.save(update_fields=["last_number"])
         return f"R-{year}-{counter.last_number:06d}"
 
+    def _reuse(self, rng, visit, contract, dwelling) -> None:
+        what, unit, value = rng.choice(REUSED)
+        source = rng.choice(
+            (
+                ReuseSource.DEPOT,
+                ReuseSource.DEPOT,
+                ReuseSource.VACANT_DWELLING,
+                ReuseSource.SAME_DWELLING,
+            )
+        )
+        donor = None
+        if source == ReuseSource.VACANT_DWELLING:
+            donor = (
+                Dwelling.objects.filter(organisation_id=contract.organisation_id, is_vacant=True)
+                .order_by("pk")
+                .first()
+            )
+            if donor is None:
+                source = ReuseSource.DEPOT
+        MaterialReuse.objects.create(
+            organisation_id=contract.organisation_id,
+            appointment=visit,
+            contractor_id=contract.contractor_id,
+            description=what,
+            quantity=Decimal(rng.randint(1, 3)),
+            unit=unit,
+            source=source,
+            source_dwelling=donor,
+            estimated_value=Decimal(value),
+        )
+
     def _slot(self, contract, daypart, day: datetime.date) -> Slot:
         slot, _created = Slot.objects.get_or_create(
             contractor=contract.contractor,
@@ -192,7 +234,7 @@ class Command(BaseCommand):
                 if late
                 else min(recorded_at, ends_at - datetime.timedelta(minutes=5))
             )
-            Appointment.objects.create(
+            visit = Appointment.objects.create(
                 organisation_id=contract.organisation_id,
                 request=repair_request,
                 contractor_id=contract.contractor_id,
@@ -211,6 +253,8 @@ class Command(BaseCommand):
                 recorded_at=recorded_at,
                 sequence=number,
             )
+            if last and rng.random() < 0.2:
+                self._reuse(rng, visit, contract, dwelling)
             events.append(
                 (
                     Status.SCHEDULED,
