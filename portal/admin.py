@@ -1,10 +1,18 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ImportMixin
 
-from .models import Dwelling, Organisation, StaffMembership, Tenancy, User
+from .imports import DwellingResource, TenancyResource, dataset_from_file
+from .models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
 from .postcode import PostcodeFormField, format_postcode
 from .scoping import OrganisationScopedAdmin, ScopedTabularInline
+from .selectors import staff_organisation_ids
+from .services import dwellings_mark_out_of_portfolio, import_job_start
 
 admin.site.site_header = _("Ketenportaal – administration")
 admin.site.site_title = _("Ketenportaal")
@@ -102,8 +110,35 @@ class TenancyInline(ScopedTabularInline):
         return super().get_queryset(request).select_related("tenant", "dwelling")
 
 
+class ScopedImportMixin(ImportMixin):
+    """CSV import into the staff user's association (the first one if they have several;
+    a superuser picks one with ?organisation=<id>)."""
+
+    resource_classes: list = []
+
+    def import_organisation(self, request) -> Organisation:
+        ids = staff_organisation_ids(request.user)
+        organisations = Organisation.objects.order_by("pk")
+        if ids is not None:
+            organisations = organisations.filter(pk__in=ids)
+        chosen = request.GET.get("organisation") or request.POST.get("organisation")
+        organisation = None
+        if chosen and str(chosen).isdigit():
+            organisation = organisations.filter(pk=chosen).first()
+        organisation = organisation or organisations.first()
+        if organisation is None:
+            raise PermissionDenied
+        return organisation
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {"organisation": self.import_organisation(request)}
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request)
+
+
 @admin.register(Dwelling)
-class DwellingAdmin(PostcodeInputMixin, OrganisationScopedAdmin):
+class DwellingAdmin(ScopedImportMixin, PostcodeInputMixin, OrganisationScopedAdmin):
     list_display = [
         "reference",
         "address",
@@ -118,6 +153,8 @@ class DwellingAdmin(PostcodeInputMixin, OrganisationScopedAdmin):
     search_fields = ["=reference", "postcode", "street", "city"]
     list_select_related = ["organisation"]
     inlines = [TenancyInline]
+    resource_classes = [DwellingResource]
+    actions = ["mark_out_of_portfolio"]
     fieldsets = (
         (None, {"fields": ("organisation", "reference", "dwelling_type", "is_vacant")}),
         (
@@ -135,6 +172,25 @@ class DwellingAdmin(PostcodeInputMixin, OrganisationScopedAdmin):
     def postcode_display(self, obj: Dwelling) -> str:
         return format_postcode(obj.postcode)
 
+    @admin.action(description=_("Mark as out of the portfolio (from today)"))
+    def mark_out_of_portfolio(self, request, queryset):
+        today = timezone.localdate()
+        count = 0
+        for organisation_id, references in _references_by_organisation(queryset):
+            count += dwellings_mark_out_of_portfolio(
+                organisation_id=organisation_id, references=references, until=today
+            )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d dwelling is out of the portfolio from today.",
+                "%(count)d dwellings are out of the portfolio from today.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
     def get_search_results(self, request, queryset, search_term):
         # "1234 ab" finds 1234AB: postcodes are stored without the space.
         compact = search_term.replace(" ", "").upper()
@@ -148,7 +204,9 @@ class DwellingAdmin(PostcodeInputMixin, OrganisationScopedAdmin):
 
 
 @admin.register(Tenancy)
-class TenancyAdmin(OrganisationScopedAdmin):
+class TenancyAdmin(ScopedImportMixin, OrganisationScopedAdmin):
+    resource_classes = [TenancyResource]
+
     list_display = ["contract_number", "dwelling", "start_date", "end_date", "tenant"]
     list_select_related = ["dwelling", "tenant"]
     list_filter = ["organisation"]
@@ -160,3 +218,98 @@ class TenancyAdmin(OrganisationScopedAdmin):
     ]
     autocomplete_fields = ["dwelling"]
     readonly_fields = ["tenant", "claimed_at"]
+
+
+def _references_by_organisation(queryset):
+    grouped: dict[int, list[str]] = {}
+    for organisation_id, reference in queryset.values_list("organisation_id", "reference"):
+        grouped.setdefault(organisation_id, []).append(reference)
+    return grouped.items()
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(OrganisationScopedAdmin):
+    """Large CSV files: checked and written by a Celery task; this page shows its progress."""
+
+    list_display = ["__str__", "kind", "status", "progress", "total_rows", "created_by"]
+    list_select_related = ["created_by"]
+    list_filter = ["kind", "status"]
+    fields = ["organisation", "kind", "file"]
+    change_form_template = "admin/portal/importjob/change_form.html"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: ImportJob) -> str:
+        return f"{obj.percent}%"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["organisation", "kind", "file"]
+        return [
+            "kind",
+            "status",
+            "progress",
+            "total_rows",
+            "processed_rows",
+            "new_rows",
+            "updated_rows",
+            "skipped_rows",
+            "created_by",
+            "created_at",
+            "finished_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        job = import_job_start(
+            organisation=form.cleaned_data["organisation"],
+            kind=form.cleaned_data["kind"],
+            upload=form.cleaned_data["file"],
+            actor=request.user,
+        )
+        obj.pk = job.pk
+        obj.refresh_from_db()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        extra_context["job"] = job
+        extra_context["missing"] = []
+        if job.kind == "dwellings" and job.status == "done":
+            if request.method == "POST" and "mark_missing" in request.POST:
+                references = _missing_references(job)
+                count = dwellings_mark_out_of_portfolio(
+                    organisation_id=job.organisation_id,
+                    references=references,
+                    until=timezone.localdate(),
+                )
+                self.message_user(
+                    request,
+                    _("%(count)d dwellings missing from the file are out of the portfolio.")
+                    % {"count": count},
+                    messages.SUCCESS,
+                )
+                return redirect(request.path)
+            extra_context["missing"] = _missing_references(job)[:200]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _missing_references(job: ImportJob) -> list[str]:
+    """Dwellings in the portfolio that the imported file did not list."""
+    dataset = dataset_from_file(job.file)
+    listed = {str(value).strip() for value in dataset["vhe_nummer"]} if dataset.headers else set()
+    return list(
+        Dwelling.objects.filter(
+            organisation_id=job.organisation_id, in_portfolio_until__isnull=True
+        )
+        .exclude(reference__in=listed)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )

@@ -383,3 +383,65 @@ class SentMail(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ImportKind(models.TextChoices):
+    DWELLINGS = "dwellings", _("Dwellings")
+    TENANCIES = "tenancies", _("Tenancies")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    CHECKING = "checking", _("Checking every row")
+    WRITING = "writing", _("Writing")
+    DONE = "done", _("Done")
+    REFUSED = "refused", _("Refused: rows with errors, nothing written")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """A large CSV import that a Celery task checks and then writes, reporting progress."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    kind = models.CharField(_("what"), max_length=10, choices=ImportKind.choices)
+    file = models.FileField(_("CSV file"), upload_to="imports/")
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows done"), default=0)
+    new_rows = models.PositiveIntegerField(_("new"), default=0)
+    updated_rows = models.PositiveIntegerField(_("changed"), default=0)
+    skipped_rows = models.PositiveIntegerField(_("unchanged"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, int(100 * self.processed_rows / self.total_rows))

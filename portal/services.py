@@ -12,7 +12,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
-from .models import Organisation, StaffMembership, Tenancy, User
+from .models import (
+    Dwelling,
+    DwellingTypePeriod,
+    ImportJob,
+    ImportStatus,
+    Organisation,
+    StaffMembership,
+    Tenancy,
+    User,
+)
 from .roles import staff_group_sync
 
 CLAIM_SALT = "portal.tenancy-claim"
@@ -118,8 +127,6 @@ def staff_membership_grant(*, user: User, organisation: Organisation) -> StaffMe
 @transaction.atomic
 def dwelling_type_change(*, dwelling, dwelling_type: str, on_date: datetime.date):
     """Change a dwelling's type from a date on, keeping the old type for the days before."""
-    from .models import Dwelling, DwellingTypePeriod
-
     dwelling = Dwelling.objects.select_for_update().get(pk=dwelling.pk)
     if dwelling.dwelling_type == dwelling_type:
         return dwelling
@@ -149,3 +156,106 @@ def dwelling_type_change(*, dwelling, dwelling_type: str, on_date: datetime.date
     dwelling.dwelling_type = dwelling_type
     dwelling.save(update_fields=["dwelling_type"])
     return dwelling
+
+
+IMPORT_CHUNK = 2000
+
+
+@transaction.atomic
+def import_job_start(*, organisation, kind: str, upload, actor) -> "ImportJob":
+    from . import tasks
+
+    job = ImportJob.objects.create(
+        organisation=organisation, kind=kind, file=upload, created_by=actor
+    )
+    transaction.on_commit(lambda: tasks.import_job_run.delay(job.pk))
+    return job
+
+
+def _chunks(dataset, size: int):
+    import tablib
+
+    for start in range(0, len(dataset), size):
+        chunk = tablib.Dataset(headers=dataset.headers)
+        for row in dataset[start : start + size]:
+            chunk.append(row)
+        yield start, chunk
+
+
+def import_job_run(*, job_id: int) -> str:
+    """Check every row first (nothing written), then write in chunks; progress is saved after
+    each chunk so the page can show it. Safe to run twice: only a queued job is started."""
+    from .imports import RESOURCES, dataset_from_file
+
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job_id, status=ImportStatus.QUEUED)
+            .first()
+        )
+        if job is None:
+            return "not queued"
+        job.status = ImportStatus.CHECKING
+        job.save(update_fields=["status"])
+    try:
+        dataset = dataset_from_file(job.file)
+        resource_class = RESOURCES[job.kind]
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=len(dataset))
+        errors: list[dict] = []
+        resource = resource_class(organisation=job.organisation)
+        result = resource.import_data(dataset, dry_run=True, collect_failed_rows=False)
+        for row in result.invalid_rows:
+            errors.append({"row": row.number, "errors": row.error_dict})
+        for number, row_errors in result.row_errors():
+            errors.append({"row": number, "errors": {"": [str(e.error) for e in row_errors]}})
+        for error in result.base_errors:
+            errors.append({"row": 0, "errors": {"": [str(error.error)]}})
+        if errors:
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.REFUSED,
+                errors=errors[:1000],
+                finished_at=timezone.now(),
+            )
+            return "refused"
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.WRITING)
+        totals = {"new": 0, "update": 0, "skip": 0}
+        for start, chunk in _chunks(dataset, IMPORT_CHUNK):
+            resource = resource_class(organisation=job.organisation)
+            chunk_result = resource.import_data(
+                chunk, dry_run=False, rollback_on_validation_errors=True
+            )
+            for key in totals:
+                totals[key] += chunk_result.totals.get(key, 0)
+            ImportJob.objects.filter(pk=job.pk).update(
+                processed_rows=start + len(chunk),
+                new_rows=totals["new"],
+                updated_rows=totals["update"],
+                skipped_rows=totals["skip"],
+            )
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.DONE, finished_at=timezone.now()
+        )
+        return "done"
+    except Exception as error:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED,
+            errors=[{"row": 0, "errors": {"": [str(error)]}}],
+            finished_at=timezone.now(),
+        )
+        raise
+
+
+@transaction.atomic
+def dwellings_mark_out_of_portfolio(
+    *, organisation_id: int, references: list[str], until: datetime.date
+) -> int:
+    """Dwellings missing from the ERP's latest file leave the portfolio; none are deleted."""
+    return (
+        Dwelling.objects.filter(
+            organisation_id=organisation_id,
+            reference__in=references,
+            in_portfolio_until__isnull=True,
+        )
+        .filter(in_portfolio_from__lte=until)
+        .update(in_portfolio_until=until)
+    )
