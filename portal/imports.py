@@ -139,6 +139,19 @@ class DwellingResource(OrganisationResource):
         clean_model_instances = True
         instance_loader_class = CachedInstanceLoader
         use_transactions = True
+        skip_html_diff = True
+        use_bulk = True
+        batch_size = 1000
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._addresses = {
+            (postcode, number, suffix.upper()): reference
+            for reference, postcode, number, suffix in Dwelling.objects.filter(
+                organisation=self.organisation
+            ).values_list("reference", "postcode", "house_number", "house_number_suffix")
+        }
+        self._file_addresses: dict[tuple, str] = {}
 
     def before_import_row(self, row, **kwargs):
         self.check_duplicate(row, "vhe_nummer", "reference")
@@ -165,10 +178,45 @@ class DwellingResource(OrganisationResource):
             row["woningtype"] = DwellingType.TUSSENWONING
         if row.get("leegstand") in (None, ""):
             row["leegstand"] = "nee"
+        self._check_address(row)
+
+    def _check_address(self, row) -> None:
+        try:
+            number = int(str(row["huisnummer"]).strip())
+        except ValueError:
+            return
+        key = (row["postcode"], number, row["toevoeging"].upper())
+        reference = row["vhe_nummer"]
+        owner = self._file_addresses.get(key) or self._addresses.get(key)
+        if owner and owner != reference:
+            raise ValidationError(
+                {
+                    "postcode": _("This address already belongs to %(reference)s.")
+                    % {"reference": owner}
+                }
+            )
+        self._file_addresses[key] = reference
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        # Uniqueness of references is checked per file above and guarded by the database.
-        super().validate_instance(instance, import_validation_errors, validate_unique=False)
+        # Field checks here; uniqueness is checked per file above and guarded by the database,
+        # and the date order below, so no query per row.
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(
+                exclude=errors.keys(), validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if (
+            instance.in_portfolio_until
+            and instance.in_portfolio_from
+            and (instance.in_portfolio_until < instance.in_portfolio_from)
+        ):
+            errors.setdefault("in_portfolio_until", []).append(
+                _("The last day in the portfolio lies before the first.")
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class TenancyResource(OrganisationResource):
@@ -190,6 +238,9 @@ class TenancyResource(OrganisationResource):
         clean_model_instances = True
         instance_loader_class = CachedInstanceLoader
         use_transactions = True
+        skip_html_diff = True
+        use_bulk = True
+        batch_size = 1000
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -221,7 +272,19 @@ class TenancyResource(OrganisationResource):
         super().import_field(field, instance, row, is_m2m, **kwargs)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        super().validate_instance(instance, import_validation_errors, validate_unique=False)
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(
+                exclude={*errors.keys(), "dwelling"},
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if instance.end_date and instance.start_date and instance.end_date < instance.start_date:
+            errors.setdefault("end_date", []).append(_("The end lies before the start."))
+        if errors:
+            raise ValidationError(errors)
 
 
 RESOURCES = {"dwellings": DwellingResource, "tenancies": TenancyResource}
