@@ -259,6 +259,7 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
     list_display = ["__str__", "organisation", "total", "issued_at", "issued_by", "corrects"]
     list_select_related = ["organisation", "issued_by", "corrects"]
     list_filter = ["period_kind"]
+    search_fields = ["=period_start"]
     date_hierarchy = "period_start"
     inlines = [FeeStatementLineInline]
     fields = [

@@ -51,6 +51,8 @@ def weekly_schedule_set(
 
     capacities maps (weekday, daypart id) to the number of visits (0 removes the daypart)."""
     dayparts = {d.pk: d for d in Daypart.objects.filter(contractor_id=contractor_id)}
+    schedules = WeeklySchedule.objects.filter(contractor_id=contractor_id, area=area)
+    previous = {(s.weekday, s.daypart_id): s.capacity for s in schedules}
     for (weekday, daypart_id), capacity in capacities.items():
         if daypart_id not in dayparts:
             raise ApplicationError(_("Unknown daypart."))
@@ -70,8 +72,12 @@ def weekly_schedule_set(
     kept = 0
     updated = 0
     for slot in Slot.objects.filter(contractor_id=contractor_id, area=area, date__gte=tomorrow):
-        wanted = capacities.get((slot.date.weekday(), slot.daypart_id))
-        if wanted is None or wanted == slot.capacity or slot.note:
+        key = (slot.date.weekday(), slot.daypart_id)
+        wanted = capacities.get(key)
+        if wanted is None or wanted == slot.capacity:
+            continue
+        if slot.note or slot.capacity != previous.get(key, 0):
+            # a day closed or shrunk by hand (holiday, sick leave) keeps its own size
             continue
         if wanted < slot.booked:
             kept += 1

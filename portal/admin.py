@@ -234,6 +234,7 @@ class ImportJobAdmin(OrganisationScopedAdmin):
     list_display = ["__str__", "kind", "status", "progress", "total_rows", "created_by"]
     list_select_related = ["created_by"]
     list_filter = ["kind", "status"]
+    search_fields = ["file"]
     fields = ["organisation", "kind", "file"]
     change_form_template = "admin/portal/importjob/change_form.html"
 

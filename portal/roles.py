@@ -33,6 +33,7 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "repairs": {
         "repaircategory": ("view", "add", "change", "delete"),
         "repairrequest": ("view", "change"),
+        "unroutedrequest": ("view", "change"),
         "repairevent": ("view",),
         "appointment": ("view",),
         "photo": ("view",),

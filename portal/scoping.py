@@ -7,8 +7,10 @@ outside the user's scope answers 404, as a missing one does.
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404
+from django.utils.functional import cached_property
 
 from .models import Organisation
 from .selectors import staff_organisation_ids
@@ -42,7 +44,8 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         ordering = self.field_admin_ordering(field, request, model_admin)
         related = field.remote_field.model
-        queryset = scope_queryset(related._default_manager.all(), request)
+        # select_related(): a row's name may show its parents (a contract names its area).
+        queryset = scope_queryset(related._default_manager.select_related(), request)
         if ordering:
             queryset = queryset.order_by(*ordering)
         return [(obj.pk, str(obj)) for obj in queryset]
@@ -71,10 +74,22 @@ class ScopedMixin:
         return formfield
 
 
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP rows (a LIMIT inside the COUNT), so a change list over
+    millions of dwellings never counts them all; past the cap it offers that many pages."""
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.COUNT_CAP].count()
+
+
 class OrganisationScopedAdmin(ScopedMixin, admin.ModelAdmin):
     """Base class of every staff screen in the admin. See the module docstring."""
 
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.postcode import format_postcode
 from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
 
 from . import services
@@ -26,6 +27,7 @@ from .models import (
     RepairEvent,
     RepairRequest,
     ReuseSource,
+    UnroutedRequest,
 )
 
 AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
@@ -353,3 +355,19 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
             "donors": donors,
         }
         return TemplateResponse(request, "admin/repairs/reuse_register.html", context)
+
+
+@admin.register(UnroutedRequest)
+class UnroutedRequestAdmin(RepairRequestAdmin):
+    """Only the unrouted requests, with their postcode; “Route again” after fixing the rules."""
+
+    list_display = ["reference", "created_at", "postcode", "dwelling", "category"]
+    list_filter = []
+    date_hierarchy = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Status.UNROUTED)
+
+    @admin.display(description=_("postcode"), ordering="dwelling__postcode")
+    def postcode(self, obj: RepairRequest) -> str:
+        return format_postcode(obj.dwelling.postcode)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from . import vera
 from .forms import MultipleFileInput, PhotosField, SlotChoiceField
 from .models import ReuseSource, VisitOutcome
+from .notifications import daypart_label
 from .planning import FOLLOW_UP_REASONS
 
 
@@ -21,9 +22,14 @@ class PlanForm(forms.Form):
         label=_("Craftsman"), queryset=None, required=False, empty_label=_("Not assigned yet")
     )
 
-    def __init__(self, *args, slots, craftsmen, **kwargs) -> None:
+    def __init__(self, *args, slots, craftsmen, current_slot_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].queryset = slots
+        self.fields["slot"].label_from_instance = lambda slot: (
+            _("%(daypart)s – the current time") % {"daypart": daypart_label(slot)}
+            if slot.pk == current_slot_id
+            else daypart_label(slot)
+        )
         self.fields["craftsman"].queryset = craftsmen
         self.fields["craftsman"].label_from_instance = lambda user: (
             user.get_full_name() or user.email
@@ -64,7 +70,11 @@ class VisitRecordForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("outcome") == VisitOutcome.FOLLOW_UP and not cleaned.get("reason"):
+        if (
+            cleaned.get("outcome") == VisitOutcome.FOLLOW_UP
+            and not cleaned.get("reason")
+            and "reason" not in self.errors
+        ):
             self.add_error("reason", _("Choose why another visit is needed."))
         return cleaned
 
@@ -87,10 +97,11 @@ class ReuseForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         filled = any(cleaned.get(name) for name in ("description", "quantity", "source"))
-        if not filled:
+        if not filled and not self.errors:
             return cleaned
         for name in ("description", "quantity", "source"):
-            if not cleaned.get(name):
+            # a field refused already says so once
+            if not cleaned.get(name) and name not in self.errors:
                 self.add_error(name, _("Fill this in too, or leave the whole row empty."))
         if cleaned.get("source") == ReuseSource.VACANT_DWELLING and not cleaned.get(
             "source_reference"

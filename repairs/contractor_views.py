@@ -7,7 +7,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -85,11 +85,21 @@ def _request_context(repair_request, membership) -> dict:
     tenant = repair_request.reported_by or (
         repair_request.tenancy.tenant if repair_request.tenancy_id else None
     )
+    is_planner = membership.role == ContractorRole.PLANNER
     return {
         "repair": repair_request,
         "planned": planned,
+        "can_record": planned is not None
+        and (
+            is_planner
+            or planned.craftsman_id == membership.user_id
+            or (
+                planned.craftsman_id is None
+                and timezone.localtime(planned.starts_at).date() == timezone.localdate()
+            )
+        ),
         "tenant": tenant,
-        "is_planner": membership.role == ContractorRole.PLANNER,
+        "is_planner": is_planner,
         "timeline": tenant_timeline(repair_request.timeline),
         "codes": {
             "room": (category.room_code, vera.codes(vera.ROOM).get(category.room_code, "")),
@@ -110,16 +120,20 @@ def contractor_request(request, reference: str):
     )
 
 
-def _plannable_slots(repair_request):
+def _plannable_slots(repair_request, *, current_slot_id: int | None = None):
+    """Free dayparts of the request's area in the coming days; the planned visit's own daypart
+    too, full or not, so a craftsman can be assigned without moving the visit."""
     now = timezone.now()
+    free = Q(
+        ends_at__gt=now,
+        date__lte=timezone.localdate() + datetime.timedelta(days=planning.PLAN_DAYS_AHEAD),
+        booked__lt=F("capacity"),
+    )
     return (
         Slot.objects.filter(
-            contractor_id=repair_request.contractor_id,
-            area_id=repair_request.contract.area_id,
-            ends_at__gt=now,
-            date__lte=timezone.localdate() + datetime.timedelta(days=planning.PLAN_DAYS_AHEAD),
-            booked__lt=F("capacity"),
+            contractor_id=repair_request.contractor_id, area_id=repair_request.contract.area_id
         )
+        .filter(free | Q(pk=current_slot_id))
         .select_related("daypart")
         .order_by("starts_at")
     )
@@ -135,27 +149,35 @@ def plan_visit(request, reference: str):
     if repair_request.status not in planning.PLANNABLE:
         messages.warning(request, _("This request cannot be planned in its current state."))
         return redirect("contractor_request", reference=reference)
-    slots = _plannable_slots(repair_request)
-    if context["planned"]:
-        slots = slots.exclude(pk=context["planned"].slot_id)
+    planned = context["planned"]
+    current_slot_id = planned.slot_id if planned else None
     form = PlanForm(
         request.POST or None,
-        slots=slots,
+        slots=_plannable_slots(repair_request, current_slot_id=current_slot_id),
         craftsmen=planning.craftsmen_of(request.membership.contractor_id),
-        initial={"craftsman": context["planned"].craftsman_id if context["planned"] else None},
+        current_slot_id=current_slot_id,
+        initial={"craftsman": planned.craftsman_id, "slot": current_slot_id} if planned else {},
     )
     if request.method == "POST" and form.is_valid():
+        slot, craftsman = form.cleaned_data["slot"], form.cleaned_data["craftsman"]
         try:
-            planning.appointment_plan(
-                repair_request=repair_request,
-                slot_id=form.cleaned_data["slot"].pk,
-                craftsman=form.cleaned_data["craftsman"],
-                actor=request.user,
-            )
+            if planned is not None and slot.pk == planned.slot_id:
+                planning.appointment_assign(
+                    appointment=planned, craftsman=craftsman, actor=request.user
+                )
+                done = _("The visit keeps its time; the craftsman is changed.")
+            else:
+                planning.appointment_plan(
+                    repair_request=repair_request,
+                    slot_id=slot.pk,
+                    craftsman=craftsman,
+                    actor=request.user,
+                )
+                done = _("The visit is planned. The tenant gets an invitation.")
         except ApplicationError as error:
             form.add_error("slot", error.message)
         else:
-            messages.success(request, _("The visit is planned. The tenant gets an invitation."))
+            messages.success(request, done)
             return redirect("contractor_request", reference=reference)
     context["form"] = form
     return render(request, "contractor/plan.html", context, status=422 if form.errors else 200)
@@ -196,6 +218,9 @@ def visit_record(request, appointment_id: int):
         return redirect("contractor_request", reference=repair_request.reference)
     if request.method == "POST" and form.is_valid() and reuses.is_valid():
         data = form.cleaned_data
+        filled = [
+            (reuse_form, reuse) for reuse_form in reuses.forms if (reuse := reuse_form.as_reuse())
+        ]
         try:
             planning.visit_record(
                 appointment=appointment,
@@ -203,11 +228,15 @@ def visit_record(request, appointment_id: int):
                 reason=data.get("reason", ""),
                 notes=data.get("notes", ""),
                 photos=data.get("photos") or [],
-                reuses=[r for r in (f.as_reuse() for f in reuses.forms) if r],
+                reuses=[reuse for _reuse_form, reuse in filled],
                 actor=request.user,
             )
         except ApplicationError as error:
-            form.add_error(None, error.message)
+            row = error.extra.get("reuse")
+            if row is not None:
+                filled[row][0].add_error(error.extra.get("field"), error.message)
+            else:
+                form.add_error(None, error.message)
         else:
             messages.success(request, _("The visit is recorded."))
             return redirect("craftsman_day")

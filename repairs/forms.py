@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .notifications import daypart_label
@@ -72,8 +73,9 @@ class ReportForm(forms.Form):
     photos = PhotosField(
         label=_("Photos (optional)"),
         required=False,
-        help_text=_("Up to %(max)d photos, JPEG, PNG or WebP, at most 10 MB each.")
-        % {"max": MAX_PHOTOS},
+        help_text=format_lazy(
+            _("Up to {max} photos, JPEG, PNG or WebP, at most 10 MB each."), max=MAX_PHOTOS
+        ),
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     access_notes = forms.CharField(

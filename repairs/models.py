@@ -96,7 +96,7 @@ class RepairCategory(models.Model):
 
     @property
     def room_name(self) -> str:
-        return vera.codes(vera.ROOM).get(self.room_code, self.room_code)
+        return vera.room_names().get(self.room_code, self.room_code)
 
 
 class ReferenceCounter(models.Model):
@@ -260,6 +260,15 @@ class RepairRequest(models.Model):
         from .lifecycle import VERA_CODES
 
         return VERA_CODES[self.status][0]
+
+
+class UnroutedRequest(RepairRequest):
+    """The queue of requests no area covers: staff fix the rules and route them again."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("unrouted request")
+        verbose_name_plural = _("unrouted requests")
 
 
 class EventKind(models.TextChoices):

@@ -111,7 +111,9 @@ def appointment_plan(
     )
     repair_request.planning_note = ""
     update = ["planning_note"]
-    if repair_request.is_urgent and repair_request.contractor_confirmed_at is None:
+    # A planner who plans an emergency takes it on; the periodic planning (no actor) does not,
+    # or staff would never hear of an emergency nobody at the contractor has seen.
+    if repair_request.is_urgent and repair_request.contractor_confirmed_at is None and actor:
         repair_request.contractor_confirmed_at = timezone.now()
         update.append("contractor_confirmed_at")
     repair_request_transition(
@@ -241,8 +243,12 @@ def _visit_record(*, appointment, outcome, actor, reason, notes, photos, reuses,
         photo.image.save(clean.content.name, clean.content, save=False)
         stored.append(photo)
         photo.save()
-    for reuse in reuses:
-        _reuse_record(appointment=appointment, dwelling=repair_request.dwelling, **reuse)
+    for index, reuse in enumerate(reuses):
+        try:
+            _reuse_record(appointment=appointment, **reuse)
+        except VisitNotRecordable as error:
+            # says which row of materials it is about, so a form shows it there
+            raise VisitNotRecordable(error.message, extra={"reuse": index, **error.extra}) from None
     data = {"outcome": outcome, "reason": reason, "visit": appointment.pk}
     if outcome == VisitOutcome.FIXED:
         repair_request.completed_at = appointment.recorded_at
@@ -264,7 +270,6 @@ def _visit_record(*, appointment, outcome, actor, reason, notes, photos, reuses,
 def _reuse_record(
     *,
     appointment: Appointment,
-    dwelling: Dwelling,
     description: str,
     quantity: Decimal,
     source: str,
@@ -280,12 +285,14 @@ def _reuse_record(
         if source_dwelling is None:
             raise VisitNotRecordable(
                 _("No dwelling %(reference)s of this association.")
-                % {"reference": source_reference}
+                % {"reference": source_reference.strip()},
+                extra={"field": "source_reference"},
             )
         if not source_dwelling.is_vacant:
             raise VisitNotRecordable(
                 _("Dwelling %(reference)s is not vacant.")
-                % {"reference": source_dwelling.reference}
+                % {"reference": source_dwelling.reference},
+                extra={"field": "source_reference"},
             )
     return MaterialReuse.objects.create(
         organisation_id=appointment.organisation_id,
@@ -351,7 +358,8 @@ def repair_requests_autoplan(*, now: datetime.datetime | None = None, limit: int
                     actor=None,
                     move_existing=False,
                 )
-            except SlotFull:
+            except (SlotFull, SlotNotBookable):
+                # taken or begun meanwhile: look again
                 continue
             except TransitionNotAllowed:
                 break

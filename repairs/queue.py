@@ -35,19 +35,23 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
     return start, start + datetime.timedelta(days=1)
 
 
+def _craftsmans_visits(membership: ContractorMembership) -> Q:
+    """A craftsman's own visits, and today's planned visits nobody is assigned to yet."""
+    start, end = _day_bounds(timezone.localdate())
+    return Q(craftsman_id=membership.user_id) | Q(
+        craftsman__isnull=True,
+        status=AppointmentStatus.PLANNED,
+        starts_at__gte=start,
+        starts_at__lt=end,
+    )
+
+
 def visible_requests(*, membership: ContractorMembership) -> QuerySet[RepairRequest]:
     requests = RepairRequest.objects.filter(contractor_id=membership.contractor_id)
     if membership.role == ContractorRole.PLANNER:
         return requests
-    start, end = _day_bounds(timezone.localdate())
     mine = Appointment.objects.filter(request_id=OuterRef("pk")).filter(
-        Q(craftsman_id=membership.user_id)
-        | Q(
-            craftsman__isnull=True,
-            status=AppointmentStatus.PLANNED,
-            starts_at__gte=start,
-            starts_at__lt=end,
-        )
+        _craftsmans_visits(membership)
     )
     return requests.filter(Exists(mine))
 
@@ -134,14 +138,17 @@ def request_for_contractor(*, membership: ContractorMembership, reference: str) 
 def appointment_for_contractor(
     *, membership: ContractorMembership, appointment_id: int
 ) -> Appointment:
-    appointment = (
-        Appointment.objects.filter(
-            pk=appointment_id,
-            request__in=visible_requests(membership=membership),
-        )
-        .select_related("request__dwelling", "request__category", "slot__daypart")
-        .first()
+    appointments = Appointment.objects.filter(
+        pk=appointment_id,
+        contractor_id=membership.contractor_id,
+        request__contractor_id=membership.contractor_id,
     )
+    if membership.role != ContractorRole.PLANNER:
+        # Seeing a request through an earlier visit is no licence to record a colleague's.
+        appointments = appointments.filter(_craftsmans_visits(membership))
+    appointment = appointments.select_related(
+        "request__dwelling", "request__category", "slot__daypart"
+    ).first()
     if appointment is None:
         raise Http404
     return appointment

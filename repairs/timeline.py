@@ -18,7 +18,7 @@ def when_text(starts_at: datetime.datetime, daypart: str) -> tuple[str, str]:
 def tenant_timeline(events) -> list[dict]:
     """One line per status event: when, and what happened in plain words."""
     lines = []
-    scheduled_before = False
+    previous = ""
     for event in events:
         if not event.status:
             continue
@@ -27,19 +27,22 @@ def tenant_timeline(events) -> list[dict]:
             day, daypart = when_text(
                 datetime.datetime.fromisoformat(data["starts_at"]), data.get("daypart", "")
             )
+            # A visit planned right after another one moves it; after a follow-up it is new.
             template = (
                 _("Appointment moved to %(day)s %(daypart)s")
-                if scheduled_before
+                if previous == Status.SCHEDULED
                 else str(TENANT_WORDS[Status.SCHEDULED])
             )
             text = template % {"day": day, "daypart": daypart}
-            scheduled_before = True
+        elif event.status == Status.FOLLOW_UP and data.get("reason") == "AFW":
+            text = _("Nobody was home; another appointment is needed")
         elif event.status == Status.ROUTED:
             text = str(TENANT_WORDS[Status.ROUTED]) % {
                 "contractor": data.get("contractor", _("the contractor"))
             }
         else:
             text = str(TENANT_WORDS[event.status])
+        previous = event.status
         note = event.note if event.status == Status.CANCELLED else ""
         lines.append({"at": event.created_at, "text": text, "note": note, "status": event.status})
     return lines

@@ -27,3 +27,55 @@ def codes(soort: str) -> dict[str, str]:
 
 def choices(soort: str) -> list[tuple[str, str]]:
     return [(code, f"{code} – {name}") for code, name in codes(soort).items()]
+
+
+# English names of the rooms, for tenants who read the portal in English.
+ROOM_NAMES_EN = {
+    "AIR": "Air conditioning / cooling",
+    "BAD": "Bathroom / shower room",
+    "BAL": "Balcony",
+    "BER": "Storage room",
+    "BIJ": "Utility room",
+    "BUI": "Outside wall",
+    "CON": "Bin store",
+    "DAK": "Roof",
+    "DTE": "Roof terrace",
+    "ENT": "Entrance hall",
+    "FIE": "Bicycle shed",
+    "GAL": "Gallery",
+    "GAN": "Hall cupboard / understairs cupboard",
+    "GAR": "Garage / carport",
+    "HAL": "Hall / corridor",
+    "KEL": "Cellar",
+    "KEU": "Kitchen",
+    "KRU": "Crawl space",
+    "LIF": "Lift",
+    "OVE": "Other room",
+    "OVL": "Landing",
+    "PAD": "Path / fire escape",
+    "PAN": "Pantry",
+    "PAR": "Parking space",
+    "POR": "Stairwell / porch",
+    "SCH": "Shed",
+    "SCO": "Mobility scooter room",
+    "SLA": "Bedroom",
+    "TOI": "Toilet",
+    "TRA": "Stairs",
+    "TRC": "Technical room (shared)",
+    "TRI": "Technical room (own)",
+    "TUI": "Garden",
+    "VOE": "Vehicle entrance",
+    "WOO": "Living room",
+    "WRC": "Laundry room (shared)",
+    "WRI": "Laundry room (own)",
+    "ZOL": "Attic / loft",
+}
+
+
+def room_names() -> dict[str, str]:
+    """Room names in the active language (VERA's own names are Dutch)."""
+    from django.utils.translation import get_language
+
+    if (get_language() or "nl").startswith("en"):
+        return {code: ROOM_NAMES_EN.get(code, name) for code, name in codes(ROOM).items()}
+    return codes(ROOM)

@@ -21,7 +21,7 @@ from .ics import appointment_ics, default_organiser
 from .lifecycle import OPEN_STATUSES, Status
 from .models import Appointment, AppointmentStatus, RepairCategory, Responsibility
 from .timeline import tenant_timeline
-from .vera import ROOM, codes
+from .vera import room_names
 
 
 def tenant_required(view):
@@ -53,7 +53,7 @@ def report_start(request):
     form = CategorySearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     room = request.GET.get("ruimte", "")
-    rooms = codes(ROOM)
+    rooms = room_names()
     if room not in rooms:
         room = ""
     categories = list(

@@ -3,6 +3,7 @@ import datetime
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
@@ -95,14 +96,13 @@ class FollowUpAdmin(OrganisationScopedAdmin):
     ]
     fields = readonly_fields
     actions = ["mark_handled"]
+    # Open ones first, newest first. Set here, not in get_queryset: the change list puts the
+    # model's ordering (-answered_at) before a queryset's. nulls_first: PostgreSQL sorts NULL
+    # last by default, SQLite first.
+    ordering = [F("follow_up_handled_at").asc(nulls_first=True), "-answered_at"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(overall_grade__lte=services.FOLLOW_UP_GRADE)
-            .order_by("follow_up_handled_at", "-answered_at")
-        )
+        return super().get_queryset(request).filter(overall_grade__lte=services.FOLLOW_UP_GRADE)
 
     def has_add_permission(self, request):
         return False
@@ -119,10 +119,7 @@ class FollowUpAdmin(OrganisationScopedAdmin):
     def contact(self, obj: SurveyResponse) -> str:
         if not obj.may_contact:
             return _("No consent to contact")
-        tenant = obj.invitation.request.reported_by
-        phone = obj.invitation.request.contact_phone
-        name = tenant.get_full_name() if tenant else ""
-        return " · ".join(part for part in (name, obj.invitation.email, phone) if part)
+        return obj.contact_details()
 
     @admin.action(description=gettext_lazy("Mark as handled"))
     def mark_handled(self, request, queryset):

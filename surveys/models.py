@@ -142,6 +142,19 @@ class SurveyResponse(models.Model):
     def needs_follow_up(self) -> bool:
         return self.overall_grade <= 5
 
+    def contact_details(self) -> str:
+        """The tenant's name, e-mail and phone, only when they agreed to be contacted.
+
+        Staff read this in the follow-up list and the alert mail; without consent the
+        answer stays anonymous."""
+        if not self.may_contact:
+            return ""
+        repair_request = self.invitation.request
+        tenant = repair_request.reported_by
+        name = tenant.get_full_name() if tenant else ""
+        phone = repair_request.contact_phone or (tenant.phone if tenant else "")
+        return " · ".join(part for part in (name, self.invitation.email, phone) if part)
+
 
 class FollowUp(SurveyResponse):
     """Low grades (5 or lower) that staff follow up; a list of its own in the admin."""

@@ -61,8 +61,14 @@ def survey_invitations_create(*, now: datetime.datetime, limit: int = 2000) -> i
                 due_at=repair_request.completed_at + delay,
             )
         )
-    created = SurveyInvitation.objects.bulk_create(invitations, ignore_conflicts=True)
-    return len(created)
+    if not invitations:
+        return 0
+    SurveyInvitation.objects.bulk_create(invitations, ignore_conflicts=True)
+    # bulk_create returns every object, also those a concurrent run had inserted first; the
+    # fresh tokens tell which rows this run wrote.
+    return SurveyInvitation.objects.filter(
+        token__in=[invitation.token for invitation in invitations]
+    ).count()
 
 
 def _survey_mail(invitation: SurveyInvitation, *, build_url, reminder: bool) -> EmailMessage:
@@ -220,7 +226,9 @@ def follow_up_alert_send(*, response_id: int) -> bool:
     """Mail staff about a grade of 5 or lower, once; contact details only with consent."""
     response = (
         SurveyResponse.objects.select_for_update(of=("self",))
-        .select_related("invitation__request__dwelling", "contractor")
+        .select_related(
+            "invitation__request__dwelling", "invitation__request__reported_by", "contractor"
+        )
         .filter(
             pk=response_id,
             overall_grade__lte=FOLLOW_UP_GRADE,

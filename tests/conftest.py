@@ -75,3 +75,44 @@ def tenant_client(client, chain):
     client.force_login(chain.tenant)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+# Contractor side: the chain's planner and craftsman, and clients reading English.
+
+
+@pytest.fixture
+def planner(chain):
+    return factories.planner_create(
+        chain.contractor, email="planner@aannemer.nl", first_name="Petra", last_name="Planner"
+    )
+
+
+@pytest.fixture
+def craftsman(chain):
+    return factories.craftsman_create(
+        chain.contractor, email="vakman@aannemer.nl", first_name="Kees", last_name="Klusser"
+    )
+
+
+@pytest.fixture
+def english_client():
+    """A new client reading English, logged in as the user given (None: anonymous)."""
+    from django.test import Client
+
+    def make(user=None):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def planner_client(english_client, planner):
+    return english_client(planner)
+
+
+@pytest.fixture
+def craftsman_client(english_client, craftsman):
+    return english_client(craftsman)

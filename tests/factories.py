@@ -354,14 +354,14 @@ class CraftsmanMembershipFactory(ContractorMembershipFactory):
 def planner_create(contractor: Contractor, **user_fields) -> User:
     """A planner of the contractor: sees all its work, plans visits and sets its capacity."""
     return PlannerMembershipFactory(
-        contractor=contractor, user=UserFactory(**user_fields, language="en")
+        contractor=contractor, user=UserFactory(**{"language": "en", **user_fields})
     ).user
 
 
 def craftsman_create(contractor: Contractor, **user_fields) -> User:
     """A craftsman of the contractor: their own visits and today's unassigned ones."""
     return CraftsmanMembershipFactory(
-        contractor=contractor, user=UserFactory(**user_fields, language="en")
+        contractor=contractor, user=UserFactory(**{"language": "en", **user_fields})
     ).user
 
 
@@ -393,7 +393,8 @@ def routed_request_create(chain: Chain, **fields) -> RepairRequest:
 def visit_create(
     repair_request: RepairRequest, slot: Slot, *, craftsman: User | None = None, **fields
 ) -> Appointment:
-    """A planned visit in the slot, counted as booked there, and the request scheduled."""
+    """A visit in the slot, counted as booked there, with its "scheduled" event; a planned
+    visit (the default) makes the request scheduled."""
     from django.db.models import F
 
     Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
@@ -401,19 +402,19 @@ def visit_create(
     appointment = AppointmentFactory(
         request=repair_request, slot=slot, craftsman=craftsman, **fields
     )
+    RepairEventFactory(
+        request=repair_request,
+        status="scheduled",
+        data={
+            "contractor": slot.contractor.name,
+            "starts_at": slot.starts_at.isoformat(),
+            "ends_at": slot.ends_at.isoformat(),
+            "daypart": slot.daypart.kind,
+        },
+    )
     if fields.get("status", AppointmentStatus.PLANNED) == AppointmentStatus.PLANNED:
         RepairRequest.objects.filter(pk=repair_request.pk).update(status="scheduled")
         repair_request.status = "scheduled"
-        RepairEventFactory(
-            request=repair_request,
-            status="scheduled",
-            data={
-                "contractor": slot.contractor.name,
-                "starts_at": slot.starts_at.isoformat(),
-                "ends_at": slot.ends_at.isoformat(),
-                "daypart": slot.daypart.kind,
-            },
-        )
     return appointment
 
 

@@ -13,15 +13,37 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from contractors.models import Area, Contract, Contractor, PostcodeRule, Slot, WeeklySchedule
+from contractors.models import (
+    Area,
+    Contract,
+    Contractor,
+    FeeStatement,
+    PostcodeRule,
+    Slot,
+    SroiContribution,
+    WeeklySchedule,
+)
 from contractors.services import daypart_defaults_ensure, slots_generate
-from portal.models import Dwelling, Organisation, StaffMembership, Tenancy
+from portal.models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy
 from repairs.lifecycle import Status
-from repairs.models import RepairCategory, RepairEvent, RepairRequest
+from repairs.models import (
+    MaterialReuse,
+    RepairCategory,
+    RepairEvent,
+    RepairRequest,
+    UnroutedRequest,
+)
 from surveys.models import FollowUp, SurveyInvitation, SurveyResponse
 
 from . import factories
-from .test_admin_scoping import _invitation
+from .test_admin_scoping import (
+    _fee_statement,
+    _import_job,
+    _invitation,
+    _reuse,
+    _sroi,
+    _unrouted,
+)
 
 _numbers = count(1)
 
@@ -107,6 +129,11 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
     SurveyInvitation: (lambda staff_user, org: _invitation(org), 10),
     SurveyResponse: (lambda staff_user, org: _invitation(org, grade=8).response, 12),
     FollowUp: (lambda staff_user, org: _invitation(org, grade=4).response, 10),
+    MaterialReuse: (lambda staff_user, org: _reuse(org), 20),
+    FeeStatement: (lambda staff_user, org: _fee_statement(org), 20),
+    SroiContribution: (lambda staff_user, org: _sroi(org), 20),
+    ImportJob: (lambda staff_user, org: _import_job(org), 20),
+    UnroutedRequest: (lambda staff_user, org: _unrouted(org), 20),
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib import admin
+from django.core.files.base import ContentFile
 from django.db import models
 from django.forms import ModelChoiceField
 from django.urls import reverse
@@ -22,15 +23,17 @@ from contractors.models import (
     Contractor,
     ContractorMembership,
     Daypart,
+    FeeStatement,
     PostcodeRule,
     Slot,
+    SroiContribution,
     WeeklySchedule,
 )
 from contractors.services import daypart_defaults_ensure, slots_generate
-from portal.models import Dwelling, Organisation, StaffMembership, Tenancy, User
+from portal.models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
 from portal.scoping import OrganisationScopedAdmin, _organisation_path
 from repairs.lifecycle import Status
-from repairs.models import RepairCategory, RepairRequest
+from repairs.models import MaterialReuse, RepairCategory, RepairRequest, UnroutedRequest
 from surveys.models import FollowUp, InvitationStatus, SurveyInvitation, SurveyResponse
 
 from . import factories
@@ -116,6 +119,58 @@ def _invitation(organisation: Organisation, grade: int | None = None) -> SurveyI
     return invitation
 
 
+def _reuse(organisation: Organisation) -> MaterialReuse:
+    appointment = factories.AppointmentFactory(
+        request=factories.RepairRequestFactory(
+            dwelling=factories.DwellingFactory(organisation=organisation)
+        )
+    )
+    return MaterialReuse.objects.create(
+        organisation=organisation,
+        appointment=appointment,
+        contractor=appointment.contractor,
+        description=f"Binnendeur {organisation.slug}",
+        quantity=1,
+        source="depot",
+    )
+
+
+def _fee_statement(organisation: Organisation) -> FeeStatement:
+    return FeeStatement.objects.create(
+        organisation=organisation,
+        period_kind="month",
+        period_start=datetime.date(2026, organisation.pk % 12 + 1, 1),
+        period_end=datetime.date(2026, organisation.pk % 12 + 1, 28),
+        total=0,
+    )
+
+
+def _sroi(organisation: Organisation) -> SroiContribution:
+    return SroiContribution.objects.create(
+        organisation=organisation,
+        contract=_contract(organisation),
+        date=datetime.date(2026, 6, 1),
+        neighbourhood="Woensel",
+        description=f"Speeltuin {organisation.slug}",
+        value=1500,
+    )
+
+
+def _import_job(organisation: Organisation) -> ImportJob:
+    return ImportJob.objects.create(
+        organisation=organisation,
+        kind="dwellings",
+        file=ContentFile(b"vhe_nummer\n", name=f"woningen-{organisation.slug}.csv"),
+    )
+
+
+def _unrouted(organisation: Organisation) -> UnroutedRequest:
+    repair_request = factories.RepairRequestFactory(
+        dwelling=factories.DwellingFactory(organisation=organisation), status=Status.UNROUTED
+    )
+    return UnroutedRequest.objects.get(pk=repair_request.pk)
+
+
 SCREENS: dict[type[models.Model], Screen] = {
     Organisation: Screen(lambda org: org, lambda obj: obj.name, None),
     StaffMembership: Screen(_staff_membership, lambda obj: obj.user.email, None),
@@ -152,6 +207,15 @@ SCREENS: dict[type[models.Model], Screen] = {
         lambda obj: obj.invitation.request.reference,
         None,
     ),
+    MaterialReuse: Screen(_reuse, lambda obj: obj.description, None),
+    FeeStatement: Screen(_fee_statement, lambda obj: obj.period_start.isoformat(), None),
+    SroiContribution: Screen(
+        _sroi, lambda obj: obj.description, frozenset({"organisation", "contract"})
+    ),
+    ImportJob: Screen(
+        _import_job, lambda obj: obj.file.name.rsplit("/", 1)[-1], frozenset({"organisation"})
+    ),
+    UnroutedRequest: Screen(_unrouted, lambda obj: obj.reference, None),
     FollowUp: Screen(
         lambda org: FollowUp.objects.get(pk=_invitation(org, grade=4).response.pk),
         lambda obj: obj.invitation.request.reference,
@@ -585,6 +649,11 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "SurveyResponse",
         "FollowUp",
         "KpiDashboard",
+        "MaterialReuse",
+        "FeeStatement",
+        "SroiContribution",
+        "ImportJob",
+        "UnroutedRequest",
     }
 
 

@@ -41,7 +41,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, browser_settings):
+def page(browser, live_server, media_root):
     """A phone-sized page (360 px wide) in Dutch, as most tenants use the portal."""
     context = browser.new_context(
         viewport={"width": 360, "height": 780},
@@ -109,12 +109,12 @@ def assert_accessible():
 
 
 @pytest.fixture
-def browser_settings(settings, tmp_path):
-    """What a plain-http live server needs, and photos kept out of the project's var/ folder."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
+def media_root(settings, tmp_path):
+    """Photos uploaded in a test go to its own folder, not the project's var/media.
+
+    (The secure cookies need no switching off: Chromium keeps them on http://localhost.)"""
     settings.MEDIA_ROOT = tmp_path / "media"
-    return settings
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
