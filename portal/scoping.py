@@ -44,8 +44,13 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         ordering = self.field_admin_ordering(field, request, model_admin)
         related = field.remote_field.model
-        # select_related(): a row's name may show its parents (a contract names its area).
-        queryset = scope_queryset(related._default_manager.select_related(), request)
+        # A row's name may show its parents (a contract names its contractor and area).
+        parents = [
+            field.name
+            for field in related._meta.concrete_fields
+            if field.many_to_one and not field.null
+        ]
+        queryset = scope_queryset(related._default_manager.select_related(*parents), request)
         if ordering:
             queryset = queryset.order_by(*ordering)
         return [(obj.pk, str(obj)) for obj in queryset]

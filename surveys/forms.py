@@ -50,7 +50,7 @@ class SurveyForm(forms.Form):
     may_contact = forms.BooleanField(
         label=_("You may contact me about this."),
         required=False,
-        help_text=_("Only then do we share your name with the contractor to put things right."),
+        help_text=_("Only then do we contact you about it; otherwise your answers stay anonymous."),
     )
 
     def clean_craftsman_grade(self):
