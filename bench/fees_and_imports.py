@@ -1,0 +1,99 @@
+"""Benchmark: the fee of a month and a CSV import, for a given number of dwellings.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kp_bench .venv/bin/python bench/fees_and_imports.py 30000
+
+Builds its own association in the database named by DATABASE_URL (default: a throw-away
+SQLite file), prints seconds per step. Figures live here, not in timed tests.
+"""
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import django
+
+django.setup()
+
+import datetime  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from django.core.files.base import ContentFile  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from contractors.fees import fee_lines  # noqa: E402
+from contractors.models import Area, Contract, Contractor, PostcodeRule  # noqa: E402
+from portal.models import Dwelling, ImportJob, Organisation  # noqa: E402
+from portal.services import import_job_run  # noqa: E402
+
+
+def timed(label: str, function):
+    start = time.perf_counter()
+    result = function()
+    print(f"{label:<48} {time.perf_counter() - start:8.2f} s")
+    return result
+
+
+def main(count: int) -> None:
+    call_command("migrate", verbosity=0)
+    organisation, _ = Organisation.objects.get_or_create(
+        slug=f"bench-{count}", defaults={"name": f"Benchmark {count}", "emergency_phone": "112"}
+    )
+    area, _ = Area.objects.get_or_create(organisation=organisation, name="Alles")
+    PostcodeRule.objects.get_or_create(
+        organisation=organisation, area=area, range_start=1000, range_end=9999, postcode=None
+    )
+    contractor, _ = Contractor.objects.get_or_create(
+        kvk_number="99999999", defaults={"name": "Bench", "email": "b@b.nl", "phone": "1"}
+    )
+    Contract.objects.get_or_create(
+        organisation=organisation,
+        area=area,
+        contractor=contractor,
+        valid_from=datetime.date(2024, 1, 1),
+        defaults={"fee_per_dwelling_year": Decimal("180.00")},
+    )
+    header = "vhe_nummer,straat,huisnummer,toevoeging,postcode,plaats,woningtype,in_bezit_vanaf,in_bezit_tot,leegstand"
+    rows = [
+        f"B{count}-{i:06d},Benchstraat,{i + 1},,{1000 + i % 8999}AB,Stad,TUS,2020-01-01,,nee"
+        for i in range(count)
+    ]
+    job = ImportJob.objects.create(
+        organisation=organisation,
+        kind="dwellings",
+        file=ContentFile("\n".join([header, *rows]).encode(), name="bench.csv"),
+    )
+    timed(f"import {count} dwellings (check + write)", lambda: import_job_run(job_id=job.pk))
+    again = ImportJob.objects.create(
+        organisation=organisation,
+        kind="dwellings",
+        file=ContentFile("\n".join([header, *rows]).encode(), name="bench.csv"),
+    )
+    timed(f"import the same {count} again (all unchanged)", lambda: import_job_run(job_id=again.pk))
+    print(f"dwellings: {Dwelling.objects.filter(organisation=organisation).count()}")
+    timed(
+        "fee of one month",
+        lambda: fee_lines(
+            organisation_id=organisation.pk,
+            start=datetime.date(2026, 10, 1),
+            end=datetime.date(2026, 10, 31),
+        ),
+    )
+    timed(
+        "fee of one year",
+        lambda: fee_lines(
+            organisation_id=organisation.pk,
+            start=datetime.date(2026, 1, 1),
+            end=datetime.date(2026, 12, 31),
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
