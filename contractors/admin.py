@@ -1,19 +1,20 @@
 import csv
-import datetime
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import PostcodeInputMixin, SuperuserOnlyAdmin
+from portal.errors import ApplicationError
 from portal.models import Organisation
 from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
 from portal.selectors import staff_organisation_ids
@@ -273,6 +274,7 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
     ]
     readonly_fields = fields
     change_list_template = "admin/contractors/feestatement/change_list.html"
+    change_form_template = "admin/contractors/feestatement/change_form.html"
 
     def has_add_permission(self, request):
         return False
@@ -322,24 +324,7 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
             kind, day = form.cleaned_data["kind"], form.cleaned_data["day"]
         start, end = fees.period_bounds(kind, day)
         if request.method == "POST":
-            if not request.user.has_perm("contractors.add_feestatement"):
-                raise PermissionDenied
-            corrects = None
-            if request.POST.get("corrects"):
-                corrects = get_object_or_404(
-                    self.get_queryset(request),
-                    pk=request.POST["corrects"],
-                    organisation=organisation,
-                )
-            statement = fees.fee_statement_issue(
-                organisation_id=organisation.pk,
-                kind=request.POST.get("kind", kind),
-                day=datetime.date.fromisoformat(request.POST.get("day", day.isoformat())),
-                actor=request.user,
-                corrects=corrects,
-            )
-            self.message_user(request, _("The statement is issued and frozen."), messages.SUCCESS)
-            return redirect("admin:contractors_feestatement_change", statement.pk)
+            return self._issue(request, organisation)
         lines = fees.fee_lines(organisation_id=organisation.pk, start=start, end=end)
         if request.GET.get("format") == "csv":
             return _fee_csv(
@@ -382,7 +367,39 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
         }
         return TemplateResponse(request, "admin/contractors/fee_period.html", context)
 
+    def _issue(self, request, organisation):
+        """Issue the posted period as a frozen statement (or a correction of one)."""
+        if not request.user.has_perm("contractors.add_feestatement"):
+            raise PermissionDenied
+        posted = PeriodForm(request.POST)
+        back = f"{request.path}?{request.GET.urlencode()}"
+        if not posted.is_valid():
+            self.message_user(request, _("Choose a period to issue."), messages.ERROR)
+            return redirect(back)
+        corrects = None
+        if request.POST.get("corrects"):
+            if not request.POST["corrects"].isdigit():
+                raise Http404
+            corrects = get_object_or_404(
+                self.get_queryset(request), pk=request.POST["corrects"], organisation=organisation
+            )
+        try:
+            statement = fees.fee_statement_issue(
+                organisation_id=organisation.pk,
+                kind=posted.cleaned_data["kind"],
+                day=posted.cleaned_data["day"],
+                actor=request.user,
+                corrects=corrects,
+            )
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(back)
+        self.message_user(request, _("The statement is issued and frozen."), messages.SUCCESS)
+        return redirect("admin:contractors_feestatement_change", statement.pk)
+
     def statement_csv(self, request, statement_id: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         statement = self.get_object(request, str(statement_id))
         return _fee_csv(
             [
@@ -437,7 +454,7 @@ def _fee_csv(rows, filename: str) -> HttpResponse:
 
 @admin.register(SroiContribution)
 class SroiContributionAdmin(OrganisationScopedAdmin):
-    list_display = ["date", "contract", "neighbourhood", "description", "value"]
+    list_display = ["date", "contract", "neighbourhood", "description", "value", "evidence_link"]
     list_select_related = ["contract__contractor", "contract__area"]
     list_filter = ["contract"]
     search_fields = ["description", "neighbourhood", "contract__contractor__name"]
@@ -452,8 +469,34 @@ class SroiContributionAdmin(OrganisationScopedAdmin):
                 self.admin_site.admin_view(self.ledger_view),
                 name="contractors_sroicontribution_ledger",
             ),
+            path(
+                "<int:contribution_id>/evidence/",
+                self.admin_site.admin_view(self.evidence_view),
+                name="contractors_sroicontribution_evidence",
+            ),
             *super().get_urls(),
         ]
+
+    @admin.display(description=_("evidence"))
+    def evidence_link(self, obj: SroiContribution) -> str:
+        if not obj.evidence:
+            return "–"
+        url = reverse("admin:contractors_sroicontribution_evidence", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.evidence.name.rsplit("/", 1)[-1])
+
+    def evidence_view(self, request, contribution_id: int):
+        """The evidence file, for staff who may see the contribution: 404 for anyone else.
+        Media files are not served publicly, so this is the only way to it."""
+        if not self.has_view_permission(request):
+            raise Http404
+        contribution = self.get_object(request, str(contribution_id))
+        if not contribution.evidence:
+            raise Http404
+        return FileResponse(
+            contribution.evidence.open("rb"),
+            as_attachment=True,
+            filename=contribution.evidence.name.rsplit("/", 1)[-1],
+        )
 
     def ledger_view(self, request):
         """Per contract and year: the pledge against the contributions recorded."""

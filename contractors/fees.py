@@ -31,8 +31,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from portal.models import Dwelling, DwellingTypePeriod, User
+from portal.errors import ApplicationError
+from portal.models import Dwelling, DwellingTypePeriod, Organisation, User
 
 from .models import (
     Contract,
@@ -44,7 +47,7 @@ from .models import (
 )
 
 CENT = Decimal("0.01")
-ROUNDING_RULE = "per contract line, to the cent, half up"
+ROUNDING_RULE = gettext_lazy("per contract line, to the cent, half up")
 
 
 class DaysBetween(Func):
@@ -142,17 +145,19 @@ def contract_fee_line(contract: Contract, start: datetime.date, end: datetime.da
     )
     portfolio_until = Coalesce("in_portfolio_until", Value(end), output_field=DateField())
     money = DecimalField(max_digits=18, decimal_places=4)
+
+    def covered_on(day: datetime.date) -> Q:
+        # On a day the contract does not run it covers no dwelling (a contract that begins or
+        # ends mid-period, or its successor in the same area, must not count the same ones).
+        if not clip_start <= day <= clip_end:
+            return Q(pk__in=[])
+        return Q(in_portfolio_from__lte=day) & (
+            Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=day)
+        )
+
     counts = dwellings.aggregate(
-        at_start=Count(
-            "pk",
-            filter=Q(in_portfolio_from__lte=start)
-            & (Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=start)),
-        ),
-        at_end=Count(
-            "pk",
-            filter=Q(in_portfolio_from__lte=end)
-            & (Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=end)),
-        ),
+        at_start=Count("pk", filter=covered_on(start)),
+        at_end=Count("pk", filter=covered_on(end)),
     )
     dwelling_days = 0
     fee_days = Decimal("0")
@@ -241,8 +246,29 @@ def fee_statement_issue(
     actor: User,
     corrects: FeeStatement | None = None,
 ) -> FeeStatement:
-    """Freeze the period's figures as they are now."""
+    """Freeze the period's figures as they are now. A period is issued once; after that only a
+    correction of one of its statements may be issued, which references it."""
+    if kind not in PeriodKind.values:
+        raise ApplicationError(_("Choose a month, a quarter or a year."))
     start, end = period_bounds(kind, day)
+    # One issuer at a time per association, so two clicks cannot both issue the period.
+    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+    if corrects is not None and (
+        corrects.organisation_id != organisation_id
+        or (corrects.period_start, corrects.period_end) != (start, end)
+    ):
+        raise ApplicationError(
+            _("A correction must correct a statement of the same association and period.")
+        )
+    if (
+        corrects is None
+        and FeeStatement.objects.filter(
+            organisation_id=organisation_id, period_start=start, period_end=end
+        ).exists()
+    ):
+        raise ApplicationError(
+            _("This period has already been issued; issue a correction of that statement.")
+        )
     lines = fee_lines(organisation_id=organisation_id, start=start, end=end)
     statement = FeeStatement.objects.create(
         organisation_id=organisation_id,
@@ -299,9 +325,25 @@ def contracts_with_figures(contracts, today: datetime.date | None = None):
         .values("total")
     )
     year_ago = timezone.now() - datetime.timedelta(days=365)
+    # A contract that has ended or not begun covers no dwelling today; its area's dwellings are
+    # its successor's (or predecessor's).
+    runs_today = Q(valid_from__lte=today) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
     return contracts.annotate(
-        dwellings_today=Coalesce(Subquery(dwelling_count), Value(0)),
-        annual_fee_today=Coalesce(Subquery(annual), Value(Decimal("0.00")), output_field=money),
+        dwellings_today=Case(
+            When(runs_today, then=Coalesce(Subquery(dwelling_count), Value(0))),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        annual_fee_today=Case(
+            When(
+                runs_today,
+                then=Coalesce(Subquery(annual), Value(Decimal("0.00")), output_field=money),
+            ),
+            default=Value(Decimal("0.00")),
+            output_field=money,
+        ),
         completed_last_year=Count(
             "repair_requests",
             filter=Q(

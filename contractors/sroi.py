@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from .fees import CENT, contract_fee_line
@@ -48,7 +48,12 @@ def ledger(*, organisation_ids: list[int] | None, year: int) -> list[LedgerRow]:
         .annotate(
             contributed=Sum(
                 "sroi_contributions__value",
-                filter=Q(sroi_contributions__date__gte=start, sroi_contributions__date__lte=end),
+                # only the contract's own association's records count, whatever a row claims
+                filter=Q(
+                    sroi_contributions__date__gte=start,
+                    sroi_contributions__date__lte=end,
+                    sroi_contributions__organisation_id=F("organisation_id"),
+                ),
             )
         )
         .order_by("organisation__name", "contractor__name", "area__name")
@@ -72,7 +77,8 @@ def ledger(*, organisation_ids: list[int] | None, year: int) -> list[LedgerRow]:
                 contract=contract,
                 fees=fees,
                 pledge=pledge,
-                contributed=contract.contributed or Decimal("0.00"),
+                # to the cent: SQLite hands sums of decimals back as 15.5
+                contributed=Decimal(contract.contributed or 0).quantize(CENT),
                 expected_by_now=(pledge * elapsed).quantize(CENT, rounding=ROUND_HALF_UP),
             )
         )

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -6,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
+from import_export.forms import ConfirmImportForm
 
-from .imports import DwellingResource, TenancyResource, dataset_from_file
+from .imports import DwellingResource, ErpCSV, TenancyResource, dataset_from_file
 from .models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
 from .postcode import PostcodeFormField, format_postcode
 from .scoping import OrganisationScopedAdmin, ScopedTabularInline
@@ -110,11 +112,24 @@ class TenancyInline(ScopedTabularInline):
         return super().get_queryset(request).select_related("tenant", "dwelling")
 
 
+class ScopedConfirmImportForm(ConfirmImportForm):
+    # The preview's association, carried to the confirm step (which posts to another URL).
+    organisation = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
 class ScopedImportMixin(ImportMixin):
     """CSV import into the staff user's association (the first one if they have several;
     a superuser picks one with ?organisation=<id>)."""
 
     resource_classes: list = []
+    import_formats = [ErpCSV]
+    confirm_form_class = ScopedConfirmImportForm
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["organisation"] = self.import_organisation(request).pk
+        return initial
 
     def import_organisation(self, request) -> Organisation:
         ids = staff_organisation_ids(request.user)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
+from import_export.formats import base_formats
 from import_export.instance_loaders import CachedInstanceLoader
 
 from .models import Dwelling, DwellingType, Organisation, Tenancy
@@ -54,6 +55,10 @@ class YesNoWidget(widgets.BooleanWidget):
     FALSE_VALUES = ["0", 0, False, "false", "FALSE", "False", "nee", "Nee", "NEE", "n", "N", "no"]
 
 
+class FileRefused(ValueError):
+    """The file as a whole cannot be imported (no row is looked at)."""
+
+
 class OrganisationResource(resources.ModelResource):
     """A resource that reads and writes only within one association."""
 
@@ -77,7 +82,8 @@ class OrganisationResource(resources.ModelResource):
             and field.column_name in self.required_columns
         ]
         if missing:
-            raise ValidationError(
+            # A plain message for the whole file (a ValidationError would read "['…']").
+            raise FileRefused(
                 _("The file lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)}
             )
 
@@ -221,7 +227,8 @@ class DwellingResource(OrganisationResource):
 
 class TenancyResource(OrganisationResource):
     contract_number = fields.Field(attribute="contract_number", column_name="huurcontractnummer")
-    dwelling = fields.Field(attribute="dwelling", column_name="vhe_nummer")
+    # By id: comparing and diffing rows then asks no query per row (see import_field).
+    dwelling = fields.Field(attribute="dwelling_id", column_name="vhe_nummer")
     start_date = fields.Field(
         attribute="start_date", column_name="ingangsdatum", widget=DutchDateWidget()
     )
@@ -244,14 +251,22 @@ class TenancyResource(OrganisationResource):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.fields["dwelling"].widget = widgets.ForeignKeyWidget(Dwelling, field="reference")
-        self._dwellings: dict[str, int] | None = None
+        self._dwellings: dict[str, Dwelling] | None = None
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
-        self._dwellings = dict(
-            Dwelling.objects.filter(organisation=self.organisation).values_list("reference", "pk")
-        )
+        # The association's dwellings once, with what a tenancy's name shows, so no row asks.
+        self._dwellings = {
+            dwelling.reference: dwelling
+            for dwelling in Dwelling.objects.filter(organisation=self.organisation).only(
+                "pk",
+                "organisation_id",
+                "reference",
+                "street",
+                "house_number",
+                "house_number_suffix",
+            )
+        }
 
     def before_import_row(self, row, **kwargs):
         self.check_duplicate(row, "huurcontractnummer", "contract_number")
@@ -266,8 +281,8 @@ class TenancyResource(OrganisationResource):
         row["vhe_nummer"] = reference
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
-        if field.attribute == "dwelling":
-            instance.dwelling_id = self._dwellings[row["vhe_nummer"]]
+        if field.attribute == "dwelling_id":
+            instance.dwelling = self._dwellings[row["vhe_nummer"]]
             return
         super().import_field(field, instance, row, is_m2m, **kwargs)
 
@@ -290,10 +305,25 @@ class TenancyResource(OrganisationResource):
 RESOURCES = {"dwellings": DwellingResource, "tenancies": TenancyResource}
 
 
-def dataset_from_file(file) -> tablib.Dataset:
-    """A CSV as ERPs write it: UTF-8 (with or without BOM), comma or semicolon separated."""
-    with file.open("rb") as handle:
-        text = handle.read().decode("utf-8-sig", errors="replace")
+def dataset_from_text(text: str) -> tablib.Dataset:
+    """A CSV as ERPs write it: with or without BOM, comma or semicolon separated."""
+    text = text.removeprefix("\ufeff")
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") > header.count(",") else ","
     return tablib.Dataset().load(text, format="csv", delimiter=delimiter)
+
+
+def dataset_from_file(file) -> tablib.Dataset:
+    """A CSV file as ERPs write it: UTF-8 (with or without BOM), comma or semicolon."""
+    with file.open("rb") as handle:
+        return dataset_from_text(handle.read().decode("utf-8-sig", errors="replace"))
+
+
+class ErpCSV(base_formats.CSV):
+    """The admin's import format: the same reading as the background import, so a Dutch
+    ERP's semicolon file previews as it will be written."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode("utf-8-sig", errors="replace")
+        return dataset_from_text(in_stream)

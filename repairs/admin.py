@@ -1,4 +1,5 @@
 import csv
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -224,7 +226,10 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "contract" and formfield is not None:
-            formfield.queryset = formfield.queryset.select_related("contractor", "area")
+            # only a contract that runs today can take the work on
+            formfield.queryset = formfield.queryset.valid_on(timezone.localdate()).select_related(
+                "contractor", "area"
+            )
             formfield.help_text = _(
                 "Hand this unrouted request to a contract by hand; better first fix the "
                 "postcode rules and use “Route again”."
@@ -322,8 +327,9 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
                 "area": row["appointment__request__contract__area__name"],
                 "source": labels.get(row["source"], row["source"]),
                 "items": row["items"],
-                "quantity": row["quantity"],
-                "value": row["value"],
+                # two decimals whatever the database hands back (SQLite: 2.5, 500)
+                "quantity": _two_decimals(row["quantity"]),
+                "value": _two_decimals(row["value"]),
             }
             for row in rows
         ]
@@ -337,8 +343,9 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
             for row in table:
                 writer.writerow(row.values())
             return response
-        donors = (
-            reuses.filter(source=ReuseSource.VACANT_DWELLING)
+        donors = [
+            {**donor, "value": _two_decimals(donor["value"])}
+            for donor in reuses.filter(source=ReuseSource.VACANT_DWELLING)
             .values(
                 "source_dwelling__reference",
                 "source_dwelling__street",
@@ -346,7 +353,7 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
             )
             .annotate(items=Count("pk"), value=Sum("estimated_value"))
             .order_by("source_dwelling__reference")
-        )
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Material-reuse register"),
@@ -355,6 +362,10 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
             "donors": donors,
         }
         return TemplateResponse(request, "admin/repairs/reuse_register.html", context)
+
+
+def _two_decimals(value) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
 @admin.register(UnroutedRequest)

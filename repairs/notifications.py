@@ -17,19 +17,23 @@ from .ics import appointment_ics, default_organiser
 from .models import Appointment, RepairRequest
 
 
-def tenant_email(repair_request: RepairRequest) -> str | None:
-    if repair_request.reported_by_id and repair_request.reported_by.email:
-        return repair_request.reported_by.email
+def tenant_of(repair_request: RepairRequest):
+    """The tenant to write to: the tenancy's account; the reporter only for portal reports
+    (staff who file a report by phone are not the tenant)."""
+    if repair_request.channel == "portal" and repair_request.reported_by_id:
+        return repair_request.reported_by
     if repair_request.tenancy_id and repair_request.tenancy.tenant_id:
-        return repair_request.tenancy.tenant.email
+        return repair_request.tenancy.tenant
     return None
 
 
+def tenant_email(repair_request: RepairRequest) -> str | None:
+    tenant = tenant_of(repair_request)
+    return tenant.email if tenant and tenant.email else None
+
+
 def tenant_language(repair_request: RepairRequest) -> str:
-    user = repair_request.reported_by or (
-        repair_request.tenancy.tenant if repair_request.tenancy_id else None
-    )
-    return getattr(user, "language", None) or settings.LANGUAGE_CODE
+    return getattr(tenant_of(repair_request), "language", None) or settings.LANGUAGE_CODE
 
 
 def daypart_text(appointment: Appointment) -> str:

@@ -462,6 +462,8 @@ def repair_request_assign_contract(
     )
     if contract is None:
         raise ApplicationError(_("Choose a contract of this association."))
+    if not Contract.objects.valid_on(timezone.localdate()).filter(pk=contract.pk).exists():
+        raise ApplicationError(_("This contract does not run today. Choose one that does."))
     repair_request.contract = contract
     repair_request.contractor_id = contract.contractor_id
     repair_request.routed_at = timezone.now()

@@ -815,3 +815,60 @@ def test_staff_read_the_work_of_a_routed_request_without_changing_it(
         Status.SCHEDULED,
         chain.contract.pk,
     )
+
+
+def test_a_contract_that_has_ended_is_not_offered_nor_accepted(
+    db, english_client, staff_user, chain, unrouted
+):
+    # given a contract of the association that ended last year
+    ended = factories.ContractFactory(
+        area=factories.AreaFactory(organisation=chain.organisation),
+        valid_from=datetime.date(2020, 1, 1),
+        valid_until=datetime.date(2025, 12, 31),
+    )
+    client = english_client(staff_user)
+    page = client.get(admin_url(unrouted))
+
+    # when it is posted anyway, and asked of the service
+    response = client.post(
+        admin_url(unrouted), {**hidden_inputs(page.content.decode()), "contract": ended.pk}
+    )
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
+        planning.repair_request_assign_contract(
+            repair_request=unrouted, contract_id=ended.pk, actor=staff_user
+        )
+
+    # then
+    assert list(page.context["adminform"].form.fields["contract"].queryset) == [chain.contract]
+    assert response.context["adminform"].form.errors == {
+        "contract": ["Select a valid choice. That choice is not one of the available choices."]
+    }
+    assert refused.value.message == "This contract does not run today. Choose one that does."
+    unrouted.refresh_from_db()
+    assert (unrouted.status, unrouted.contract_id) == (Status.UNROUTED, None)
+
+
+def test_staff_route_an_unrouted_request_again_after_fixing_the_rules(
+    db, english_client, staff_user, chain, unrouted
+):
+    # given the postcode of the new street is added to the chain's area
+    factories.PostcodeRuleFactory(area=chain.area, range_start=7511, range_end=7511)
+    client = english_client(staff_user)
+
+    # when staff route it again from the list
+    response = client.post(
+        reverse("admin:repairs_repairrequest_changelist"),
+        {"action": "route_again", "_selected_action": [unrouted.pk]},
+        follow=True,
+    )
+
+    # then
+    assert "1 request routed." in response.content.decode()
+    unrouted.refresh_from_db()
+    assert (unrouted.status, unrouted.contract_id) == (Status.ROUTED, chain.contract.pk)
+    event = RepairEvent.objects.filter(request=unrouted).last()
+    assert (event.status, event.actor_id, event.data) == (
+        Status.ROUTED,
+        staff_user.pk,
+        {"contractor": chain.contractor.name, "area": chain.area.name},
+    )

@@ -372,7 +372,7 @@ def test_fixed_at_the_second_visit_after_a_follow_up_is_no_first_time_fix(
         f"Passed on to {chain.contractor.name}",
         "Appointment on Tuesday 10 March afternoon",
         "Another appointment is needed",
-        "Appointment moved to Wednesday 11 March morning",
+        "Appointment on Wednesday 11 March morning",
         "Solved",
     ]
 
@@ -393,13 +393,26 @@ def test_fixed_after_a_visit_without_access_is_a_first_time_fix(
     assert (repair_request.status, repair_request.first_time_fix) == (Status.COMPLETED, True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="repairs/timeline.py calls every 'scheduled' after the first one 'Appointment moved "
-    "to', also the new visit after a follow-up, and words no access like any follow-up",
-)
-def test_the_tenant_reads_a_new_visit_after_a_follow_up_as_a_new_appointment(
-    craftsman_client, tenant_client, chain, planner, craftsman, visit, time_machine
+def test_the_tenant_reads_the_visit_after_a_follow_up_as_a_new_appointment(
+    craftsman_client, tenant_client, chain, planner, craftsman, visit
+):
+    # given the first visit needed material, and the next is planned tomorrow
+    record(craftsman_client, visit, outcome="follow_up", reason="MAT")
+    plan_again(visit.request, chain, planner, craftsman)
+
+    # when
+    timeline = tenant_timeline(tenant_client, visit.request)
+
+    # then
+    assert timeline[-3:] == [
+        "Appointment on Tuesday 10 March afternoon",
+        "Another appointment is needed",
+        "Appointment on Wednesday 11 March morning",
+    ]
+
+
+def test_the_tenant_reads_that_nobody_was_home(
+    craftsman_client, tenant_client, chain, planner, craftsman, visit
 ):
     # given nobody was home, and the next visit is planned tomorrow
     record(craftsman_client, visit, outcome="no_access")
@@ -413,6 +426,19 @@ def test_the_tenant_reads_a_new_visit_after_a_follow_up_as_a_new_appointment(
         "Appointment on Tuesday 10 March afternoon",
         "Nobody was home; another appointment is needed",
         "Appointment on Wednesday 11 March morning",
+    ]
+
+
+def test_the_tenant_reads_a_visit_moved_by_the_planner_as_moved(
+    tenant_client, chain, planner, craftsman, visit
+):
+    # when the planner moves the visit to tomorrow morning
+    plan_again(visit.request, chain, planner, craftsman)
+
+    # then
+    assert tenant_timeline(tenant_client, visit.request)[-2:] == [
+        "Appointment on Tuesday 10 March afternoon",
+        "Appointment moved to Wednesday 11 March morning",
     ]
 
 
