@@ -46,11 +46,14 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         related = field.remote_field.model
         # A row's name may show its parents (a contract names its contractor and area).
         parents = [
-            field.name
-            for field in related._meta.concrete_fields
-            if field.many_to_one and not field.null
+            parent.name
+            for parent in related._meta.concrete_fields
+            if parent.many_to_one and not parent.null
         ]
-        queryset = scope_queryset(related._default_manager.select_related(*parents), request)
+        queryset = related._default_manager.all()
+        if parents:
+            queryset = queryset.select_related(*parents)
+        queryset = scope_queryset(queryset, request)
         if ordering:
             queryset = queryset.order_by(*ordering)
         return [(obj.pk, str(obj)) for obj in queryset]
