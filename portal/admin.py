@@ -318,14 +318,21 @@ class ImportJobAdmin(OrganisationScopedAdmin):
 
 
 def _missing_references(job: ImportJob) -> list[str]:
-    """Dwellings in the portfolio that the imported file did not list."""
+    """Dwellings in the portfolio that the imported file did not list.
+
+    Compared here rather than with reference NOT IN (…file…): a file of 40,000 rows would pass
+    the number of parameters SQLite (32,766) and PostgreSQL (65,535) take in one query."""
     dataset = dataset_from_file(job.file)
-    listed = {str(value).strip() for value in dataset["vhe_nummer"]} if dataset.headers else set()
-    return list(
+    listed = (
+        {str(value).strip() for value in dataset["vhe_nummer"]}
+        if "vhe_nummer" in (dataset.headers or [])
+        else set()
+    )
+    references = (
         Dwelling.objects.filter(
             organisation_id=job.organisation_id, in_portfolio_until__isnull=True
         )
-        .exclude(reference__in=listed)
         .order_by("reference")
         .values_list("reference", flat=True)
     )
+    return [reference for reference in references.iterator() if reference not in listed]

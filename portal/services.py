@@ -250,12 +250,16 @@ def dwellings_mark_out_of_portfolio(
     *, organisation_id: int, references: list[str], until: datetime.date
 ) -> int:
     """Dwellings missing from the ERP's latest file leave the portfolio; none are deleted."""
-    return (
-        Dwelling.objects.filter(
-            organisation_id=organisation_id,
-            reference__in=references,
-            in_portfolio_until__isnull=True,
+    marked = 0
+    # In chunks: the list may be longer than the parameters a database takes in one query.
+    for start in range(0, len(references), 1000):
+        marked += (
+            Dwelling.objects.filter(
+                organisation_id=organisation_id,
+                reference__in=references[start : start + 1000],
+                in_portfolio_until__isnull=True,
+            )
+            .filter(in_portfolio_from__lte=until)
+            .update(in_portfolio_until=until)
         )
-        .filter(in_portfolio_from__lte=until)
-        .update(in_portfolio_until=until)
-    )
+    return marked

@@ -57,6 +57,7 @@ def erp_csv(header: list[str], rows: list[list[str]], *, delimiter: str = ";") -
 
 
 # Postcodes as typed in the ERP, types by code or by Dutch or English name, dates in both ways.
+# fmt: off
 GOOD_DWELLINGS = [
     ["VHE000101", "Kerkstraat", "1", "", "5611 ab", "Eindhoven", "TUS", "01-01-2020", "", "nee"],
     ["VHE000102", "Kerkstraat", "1", "A", "5611AB", "Eindhoven", "Galerijwoning", "2020-01-01", "", "ja"],
@@ -67,6 +68,7 @@ GOOD_DWELLINGS_STORED = [
     ("VHE000102", "Kerkstraat", 1, "A", "5611AB", "Eindhoven", "GAL", datetime.date(2020, 1, 1), None, True),
     ("VHE000103", "Markt", 12, "", "5612CD", "Eindhoven", "GAL", datetime.date(2021, 3, 15), datetime.date(2024, 12, 31), False),
 ]
+# fmt: on
 # Row 1: a postcode that is no postcode; row 3 repeats row 2's reference; row 4 has no house
 # number; row 2 is fine but must not be written either.
 BAD_DWELLINGS = [
@@ -165,7 +167,10 @@ def test_a_file_with_bad_rows_shows_every_error_and_writes_nothing(
     content = response.content.decode()
     for errors in BAD_DWELLING_ERRORS.values():
         for messages in errors.values():
-            assert all(message.replace("“", "&ldquo;") in content or message in content for message in messages)
+            assert all(
+                message.replace("“", "&ldquo;") in content or message in content
+                for message in messages
+            )
     assert everything() == before
 
 
@@ -214,9 +219,7 @@ def test_a_good_file_imported_twice_gives_the_same_rows(staff_client, organisati
 
 
 @pytest.mark.django_db
-def test_a_later_file_updates_by_reference_and_keeps_missing_dwellings(
-    staff_client, organisation
-):
+def test_a_later_file_updates_by_reference_and_keeps_missing_dwellings(staff_client, organisation):
     # given the good file, imported
     confirm(
         staff_client,
@@ -296,7 +299,9 @@ def test_a_superuser_imports_into_the_association_chosen_through_the_confirm_ste
 
     # when they import for B
     query = f"?organisation={other_organisation.pk}"
-    previewed = preview(client, DWELLING_IMPORT, erp_csv(DWELLING_HEADER, GOOD_DWELLINGS), query=query)
+    previewed = preview(
+        client, DWELLING_IMPORT, erp_csv(DWELLING_HEADER, GOOD_DWELLINGS), query=query
+    )
     confirm(client, DWELLING_PROCESS, previewed)
 
     # then the rows are B's, not A's
@@ -361,7 +366,13 @@ def test_tenancies_match_dwellings_by_vhe_number_of_the_own_association(
             "organisation_id", "contract_number", "dwelling_id", "start_date", "end_date"
         )
     ) == [
-        (organisation.pk, "HC0000001", own["VHE000101"].pk, datetime.date(2020, 1, 1), datetime.date(2023, 12, 31)),
+        (
+            organisation.pk,
+            "HC0000001",
+            own["VHE000101"].pk,
+            datetime.date(2020, 1, 1),
+            datetime.date(2023, 12, 31),
+        ),
         (organisation.pk, "HC0000002", own["VHE000101"].pk, datetime.date(2024, 1, 1), None),
         (organisation.pk, "HC0000003", own["VHE000102"].pk, datetime.date(2022, 6, 15), None),
     ]
@@ -423,7 +434,10 @@ def test_reimporting_tenancies_does_not_ask_a_question_per_row(staff_client, org
         )
         content = erp_csv(
             TENANCY_HEADER,
-            [[f"HC{number:07d}", f"VHE{number:06d}", "2020-01-01", ""] for number in range(1, count + 1)],
+            [
+                [f"HC{number:07d}", f"VHE{number:06d}", "2020-01-01", ""]
+                for number in range(1, count + 1)
+            ],
         )
         confirm(staff_client, TENANCY_PROCESS, preview(staff_client, TENANCY_IMPORT, content))
         with CaptureQueriesContext(connection) as context:
@@ -568,7 +582,11 @@ def test_a_job_imports_the_same_file_twice_to_the_same_rows_and_runs_once(
 
 @pytest.mark.django_db
 def test_dwellings_missing_from_a_later_job_are_listed_and_marked_not_deleted(
-    staff_client, organisation, other_organisation, media_root, time_machine,
+    staff_client,
+    organisation,
+    other_organisation,
+    media_root,
+    time_machine,
     django_capture_on_commit_callbacks,
 ):
     # given the good file imported, a dwelling that already left, and B's dwellings
@@ -634,7 +652,9 @@ def test_a_tenancies_job_matches_by_vhe_number(
     content = erp_csv(TENANCY_HEADER, [["HC0000001", "VHE000101", "01-01-2020", ""]])
 
     # when
-    job = start_job(staff_client, organisation, "tenancies", content, django_capture_on_commit_callbacks)
+    job = start_job(
+        staff_client, organisation, "tenancies", content, django_capture_on_commit_callbacks
+    )
 
     # then
     job.refresh_from_db()
@@ -642,14 +662,19 @@ def test_a_tenancies_job_matches_by_vhe_number(
     assert list(Tenancy.objects.values_list("contract_number", "dwelling_id")) == [
         ("HC0000001", dwelling.pk)
     ]
-    assert staff_client.get(reverse("admin:portal_importjob_change", args=[job.pk])).context[
-        "missing"
-    ] == []
+    assert (
+        staff_client.get(reverse("admin:portal_importjob_change", args=[job.pk])).context["missing"]
+        == []
+    )
 
 
 @pytest.mark.django_db
 def test_other_associations_staff_cannot_see_a_job(
-    staff_client, other_staff_client, organisation, other_organisation, media_root,
+    staff_client,
+    other_staff_client,
+    organisation,
+    other_organisation,
+    media_root,
     django_capture_on_commit_callbacks,
 ):
     # given a job of A
@@ -702,3 +727,66 @@ def test_a_job_file_stays_with_its_job(organisation, media_root):
     # then an empty file is done, with nothing written
     job.refresh_from_db()
     assert (outcome, job.status, job.total_rows, job.new_rows) == ("done", ImportStatus.DONE, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_job_saves_its_progress_after_each_chunk(organisation, media_root, monkeypatch):
+    # given a job of three rows, written one row per chunk
+    from portal import services
+
+    job = ImportJob.objects.create(
+        organisation=organisation,
+        kind="dwellings",
+        file=ContentFile(erp_csv(DWELLING_HEADER, GOOD_DWELLINGS), name="export.csv"),
+    )
+    monkeypatch.setattr(services, "IMPORT_CHUNK", 1)
+    seen: list[tuple] = []
+    chunks = services._chunks
+
+    def watched(dataset, size):
+        for start, chunk in chunks(dataset, size):
+            seen.append(
+                ImportJob.objects.filter(pk=job.pk)
+                .values_list("status", "total_rows", "processed_rows")
+                .get()
+            )
+            yield start, chunk
+
+    monkeypatch.setattr(services, "_chunks", watched)
+
+    # when
+    import_job_run(job_id=job.pk)
+
+    # then the page could show 0 %, 33 % and 66 % on the way, and 100 % at the end
+    assert seen == [("writing", 3, 0), ("writing", 3, 1), ("writing", 3, 2)]
+    job.refresh_from_db()
+    assert (job.status, job.processed_rows, job.percent) == (ImportStatus.DONE, 3, 100)
+
+
+@pytest.mark.django_db
+def test_staff_mark_dwellings_out_of_the_portfolio_from_the_list(
+    staff_client, organisation, other_organisation, time_machine
+):
+    # given two dwellings of A and one of B
+    time_machine.move_to(datetime.datetime(2026, 3, 10, 10, tzinfo=datetime.UTC), tick=False)
+    leaving = factories.DwellingFactory(organisation=organisation)
+    staying = factories.DwellingFactory(organisation=organisation)
+    theirs = factories.DwellingFactory(organisation=other_organisation)
+
+    # when staff of A mark one of theirs and, forged, B's
+    response = staff_client.post(
+        reverse("admin:portal_dwelling_changelist"),
+        {
+            "action": "mark_out_of_portfolio",
+            "_selected_action": [leaving.pk, theirs.pk],
+            "index": 0,
+        },
+    )
+
+    # then only their own one left the portfolio today; none was deleted
+    assert response.status_code == 302
+    assert dict(Dwelling.objects.values_list("pk", "in_portfolio_until")) == {
+        leaving.pk: datetime.date(2026, 3, 10),
+        staying.pk: None,
+        theirs.pk: None,
+    }

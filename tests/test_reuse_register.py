@@ -161,9 +161,7 @@ def test_register_sums_per_contractor_area_quarter_and_source(staff_client, regi
     # then
     assert response.status_code == 200
     assert table(response, "reuse-register")[1:] == EXPECTED
-    assert [
-        (row["quantity"], row["value"]) for row in response.context["table"]
-    ] == [
+    assert [(row["quantity"], row["value"]) for row in response.context["table"]] == [
         (Decimal("2.50"), Decimal("7.25")),
         (Decimal("2.00"), Decimal("70.00")),
         (Decimal("8.00"), Decimal("106.50")),

@@ -353,14 +353,21 @@ def test_staff_record_a_contribution_with_evidence_and_only_they_can_open_it(
     assert response.status_code == 302
     recorded = SroiContribution.objects.get(date=datetime.date(2024, 6, 30))
     north = next(
-        row for row in ledger(organisation_ids=None, year=2024) if row.contract.pk == recorded.contract_id
+        row
+        for row in ledger(organisation_ids=None, year=2024)
+        if row.contract.pk == recorded.contract_id
     )
     assert north.contributed == Decimal("17.50")
     url = reverse("admin:contractors_sroicontribution_evidence", args=[recorded.pk])
     own = staff_client.get(url)
     assert own.status_code == 200
     assert b"".join(own.streaming_content) == b"%PDF-1.4 speeltuin"
-    assert url in staff_client.get(reverse("admin:contractors_sroicontribution_changelist")).content.decode()
+    assert (
+        url
+        in staff_client.get(
+            reverse("admin:contractors_sroicontribution_changelist")
+        ).content.decode()
+    )
     assert other_staff_client.get(url).status_code == 404
 
 

@@ -173,9 +173,7 @@ def test_other_associations_staff_see_none_of_the_queue_and_cannot_route_it(
     assert forged.status_code == 302
     waiting.refresh_from_db()
     assert (waiting.status, waiting.contract_id) == (Status.UNROUTED, None)
-    assert [obj.pk for obj in staff_client.get(QUEUE_URL).context["cl"].result_list] == [
-        waiting.pk
-    ]
+    assert [obj.pk for obj in staff_client.get(QUEUE_URL).context["cl"].result_list] == [waiting.pk]
 
 
 @pytest.mark.django_db
