@@ -307,7 +307,9 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
             reuses.annotate(quarter=TruncQuarter("appointment__starts_at", tzinfo=AMSTERDAM))
             .values(
                 "quarter",
+                "contractor_id",
                 "contractor__name",
+                "appointment__request__contract__area_id",
                 "appointment__request__contract__area__name",
                 "source",
             )
@@ -315,7 +317,9 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
             .order_by(
                 "-quarter",
                 "contractor__name",
+                "contractor_id",
                 "appointment__request__contract__area__name",
+                "appointment__request__contract__area_id",
                 "source",
             )
         )
