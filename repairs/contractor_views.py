@@ -29,6 +29,7 @@ QUEUE_LABELS = {
     "today": gettext_lazy("Today"),
     "overdue": gettext_lazy("Overdue"),
     "emergency": gettext_lazy("Emergency"),
+    "all": gettext_lazy("All requests"),
 }
 
 

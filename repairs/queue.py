@@ -17,7 +17,7 @@ from .lifecycle import OPEN_STATUSES, Status
 from .models import Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
 from .planning import requests_to_plan
 
-QUEUES = ("new", "plan", "today", "overdue", "emergency")
+QUEUES = ("new", "plan", "today", "overdue", "emergency", "all")
 
 
 def membership_for(user: User) -> ContractorMembership:
@@ -77,6 +77,8 @@ def work_queue(
         requests = requests.filter(Exists(planned.filter(ends_at__lt=now)))
     elif queue == "emergency":
         requests = requests.filter(is_urgent=True, status__in=list(OPEN_STATUSES))
+    elif queue == "all":
+        pass
     else:
         raise Http404
     search = " ".join(search.split())

@@ -95,10 +95,24 @@ def test_each_list_holds_its_requests_emergencies_first(planner_client, lists, n
 
 def test_an_unknown_list_is_not_found(planner_client, lists):
     # when
-    response = planner_client.get(reverse("work_queue", args=["all"]))
+    response = planner_client.get(reverse("work_queue", args=["archive"]))
 
     # then
     assert response.status_code == 404
+
+
+def test_a_reference_not_in_this_list_is_found_under_all_requests(planner_client, lists):
+    # given a request that is planned already, so not new
+    wanted = lists["coming"]
+
+    # when the planner searches for it in the list of new requests, then in all requests
+    in_new = queue(planner_client, "new", q=wanted.reference)
+    in_all = queue(planner_client, "all", q=wanted.reference)
+
+    # then the first says so and links to the second, which finds it
+    assert references(in_new) == []
+    assert f'href="/aannemer/werk/all/?q={wanted.reference}"' in in_new.content.decode()
+    assert references(in_all) == [wanted.reference]
 
 
 def test_a_list_shows_what_the_planner_needs_to_act(planner_client, chain, lists, craftsman):
