@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.admin import PostcodeInputMixin, SuperuserOnlyAdmin
 from portal.errors import ApplicationError
 from portal.models import Organisation
-from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
+from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline, ScopedTabularInline
 from portal.selectors import staff_organisation_ids
 
 from . import fees, sroi
@@ -219,7 +219,7 @@ class SlotAdmin(ReadOnlyForStaffMixin, OrganisationScopedAdmin):
     ordering = ["-date"]
 
 
-class FeeStatementLineInline(ScopedTabularInline):
+class FeeStatementLineInline(ReadOnlyTabularInline):
     model = FeeStatementLine
     fields = [
         "contractor_name",
@@ -232,14 +232,6 @@ class FeeStatementLineInline(ScopedTabularInline):
         "amount",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class PeriodForm(forms.Form):

@@ -122,5 +122,18 @@ class ScopedTabularInline(ScopedMixin, admin.TabularInline):
     exclude = ("organisation",)
 
 
+class ReadOnlyTabularInline(ScopedTabularInline):
+    """History shown under a row (events, visits, photos, statement lines): never edited."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class ScopedStackedInline(ScopedMixin, admin.StackedInline):
     exclude = ("organisation",)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.postcode import format_postcode
-from portal.scoping import OrganisationScopedAdmin, ScopedTabularInline
+from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline
 
 from . import services
 from .lifecycle import Status
@@ -59,24 +59,16 @@ class RepairCategoryAdmin(OrganisationScopedAdmin):
     )
 
 
-class RepairEventInline(ScopedTabularInline):
+class RepairEventInline(ReadOnlyTabularInline):
     model = RepairEvent
     fields = ["created_at", "status", "kind", "actor", "note"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 
 
-class AppointmentInline(ScopedTabularInline):
+class AppointmentInline(ReadOnlyTabularInline):
     model = Appointment
     fields = [
         "starts_at",
@@ -90,31 +82,15 @@ class AppointmentInline(ScopedTabularInline):
         "created_at",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("contractor", "craftsman")
 
 
-class PhotoInline(ScopedTabularInline):
+class PhotoInline(ReadOnlyTabularInline):
     model = Photo
     fields = ["preview", "width", "height", "uploaded_by", "created_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("uploaded_by")
