@@ -7,6 +7,7 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal.errors import ApplicationError
 
@@ -99,7 +100,11 @@ def slot_capacity_set(*, slot_id: int, contractor_id: int, capacity: int, note: 
             .order_by("pk")
         )
         raise CapacityBelowBooked(
-            _("%(count)d visits are booked in this daypart: move these first.")
+            ngettext(
+                "%(count)d visit is booked in this daypart: move it first.",
+                "%(count)d visits are booked in this daypart: move these first.",
+                slot.booked,
+            )
             % {"count": slot.booked},
             extra={"visits": visits},
         )

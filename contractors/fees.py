@@ -227,16 +227,6 @@ def fee_lines(*, organisation_id: int, start: datetime.date, end: datetime.date)
     return [contract_fee_line(contract, start, end) for contract in contracts]
 
 
-def contract_dwellings_today(contract: Contract) -> int:
-    today = timezone.localdate()
-    return (
-        with_area(Dwelling.objects.filter(organisation_id=contract.organisation_id))
-        .filter(area_id=contract.area_id, in_portfolio_from__lte=today)
-        .filter(Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=today))
-        .count()
-    )
-
-
 @transaction.atomic
 def fee_statement_issue(
     *,

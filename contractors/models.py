@@ -322,12 +322,6 @@ class Contract(models.Model):
             Q(valid_until__isnull=True) | Q(valid_until__gte=self.valid_from)
         ).first()
 
-    def fee_for(self, dwelling_type: str) -> Decimal:
-        for type_fee in self.type_fees.all():
-            if type_fee.dwelling_type == dwelling_type:
-                return type_fee.fee_per_dwelling_year
-        return self.fee_per_dwelling_year
-
 
 class ContractTypeFee(models.Model):
     """A contract's fee for one dwelling type, instead of its general fee."""

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import DEFAULT_DAYPARTS, Contractor, Daypart, Slot, WeeklySchedule
@@ -53,3 +54,26 @@ def slots_generate(*, start: datetime.date | None = None, weeks: int = SLOT_WEEK
     before = Slot.objects.filter(date__gte=start, date__lte=dates[-1]).count()
     Slot.objects.bulk_create(slots, ignore_conflicts=True, batch_size=1000)
     return Slot.objects.filter(date__gte=start, date__lte=dates[-1]).count() - before
+
+
+def slot_for_contract(
+    *, slot_id: int, contractor_id: int | None, area_id: int | None
+) -> Slot | None:
+    """The slot, if it is the given contractor's in the given area; None otherwise."""
+    return (
+        Slot.objects.select_related("daypart")
+        .filter(pk=slot_id, contractor_id=contractor_id, area_id=area_id)
+        .first()
+    )
+
+
+def slot_book_one(*, slot_id: int) -> bool:
+    """Take one visit of a slot. The conditional UPDATE is the lock: a full slot is never
+    overbooked, however many bookings arrive at once."""
+    return bool(
+        Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(booked=F("booked") + 1)
+    )
+
+
+def slot_release_one(*, slot_id: int) -> None:
+    Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)

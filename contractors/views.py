@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import capacity
@@ -96,9 +96,12 @@ def capacity_area(request, area_id: int):
             if result["kept"]:
                 messages.warning(
                     request,
-                    _(
+                    ngettext(
+                        "%(count)d coming daypart has more bookings than the new number and "
+                        "keeps its size; move visits first to shrink it.",
                         "%(count)d coming dayparts have more bookings than the new number and "
-                        "keep their size; move visits first to shrink them."
+                        "keep their size; move visits first to shrink them.",
+                        result["kept"],
                     )
                     % {"count": result["kept"]},
                 )

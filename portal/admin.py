@@ -308,7 +308,11 @@ class ImportJobAdmin(OrganisationScopedAdmin):
                 )
                 self.message_user(
                     request,
-                    _("%(count)d dwellings missing from the file are out of the portfolio.")
+                    ngettext(
+                        "%(count)d dwelling missing from the file is out of the portfolio.",
+                        "%(count)d dwellings missing from the file are out of the portfolio.",
+                        count,
+                    )
                     % {"count": count},
                     messages.SUCCESS,
                 )

@@ -12,7 +12,3 @@ class ApplicationError(Exception):
 
 class TransitionNotAllowed(ApplicationError):
     pass
-
-
-class NotRoutable(ApplicationError):
-    pass

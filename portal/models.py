@@ -131,11 +131,6 @@ class OrganisationQuerySet(models.QuerySet):
     def for_organisation(self, organisation: Organisation | int) -> "OrganisationQuerySet":
         return self.filter(organisation=organisation)
 
-    def for_organisations(self, organisation_ids) -> "OrganisationQuerySet":
-        if organisation_ids is None:
-            return self
-        return self.filter(organisation_id__in=organisation_ids)
-
 
 class StaffMembership(models.Model):
     """Makes a user one of an association's staff, who work in the admin."""

@@ -133,7 +133,3 @@ class ReadOnlyTabularInline(ScopedTabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class ScopedStackedInline(ScopedMixin, admin.StackedInline):
-    exclude = ("organisation",)

@@ -120,9 +120,6 @@ class Channel(models.TextChoices):
 
 
 class RepairRequestQuerySet(OrganisationQuerySet):
-    def open(self) -> "RepairRequestQuerySet":
-        return self.exclude(status__in=[Status.COMPLETED, Status.CANCELLED, Status.REJECTED])
-
     def for_contractor(self, contractor: Contractor | int) -> "RepairRequestQuerySet":
         return self.filter(contractor=contractor)
 

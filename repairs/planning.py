@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contractors.models import ContractorRole, Slot
+from contractors.services import slot_book_one, slot_for_contract, slot_release_one
 from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import Dwelling, User
 
@@ -31,7 +32,6 @@ from .services import (
     _lock,
     _on_commit_task,
     _planned_appointment,
-    _slot_release,
     repair_event_record,
     repair_request_transition,
 )
@@ -49,17 +49,16 @@ class VisitNotRecordable(ApplicationError):
 
 
 def _slot_take_for_planner(*, repair_request: RepairRequest, slot_id: int) -> Slot:
-    slot = Slot.objects.select_related("daypart").filter(pk=slot_id).first()
-    if (
-        slot is None
-        or slot.contractor_id != repair_request.contractor_id
-        or slot.area_id != repair_request.contract.area_id
-    ):
-        raise SlotNotBookable(_("This daypart is not one of this request's area."))
+    slot = slot_for_contract(
+        slot_id=slot_id,
+        contractor_id=repair_request.contractor_id,
+        area_id=repair_request.contract.area_id,
+    )
+    if slot is None:
+        raise SlotNotBookable(_("This daypart is not in this request's area."))
     if slot.ends_at <= timezone.now():
         raise SlotNotBookable(_("This daypart has passed. Choose another."))
-    taken = Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1)
-    if not taken:
+    if not slot_book_one(slot_id=slot.pk):
         raise SlotFull(_("This daypart is full. Choose another, or enlarge it first."))
     return slot
 
@@ -95,7 +94,7 @@ def appointment_plan(
             raise SlotNotBookable(_("The visit is planned in this daypart already."))
         current.status = AppointmentStatus.MOVED
         current.save(update_fields=["status"])
-        _slot_release(slot_id=current.slot_id)
+        slot_release_one(slot_id=current.slot_id)
         craftsman = craftsman or current.craftsman
     slot = _slot_take_for_planner(repair_request=repair_request, slot_id=slot_id)
     appointment = Appointment.objects.create(

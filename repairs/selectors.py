@@ -9,7 +9,7 @@ from django.utils import timezone
 from contractors.models import Slot
 from portal.models import Tenancy, User
 
-from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import OPEN_STATUSES
 from .models import Appointment, AppointmentStatus, Photo, RepairCategory, RepairRequest
 
 BOOKING_DAYS = 14
@@ -122,7 +122,3 @@ def slots_free_for(
         .select_related("daypart")
         .order_by("starts_at")
     )
-
-
-def open_statuses() -> list[str]:
-    return [status.value for status in Status if status in OPEN_STATUSES]

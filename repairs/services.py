@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from contractors.models import Slot
 from contractors.routing import route
+from contractors.services import slot_book_one, slot_for_contract, slot_release_one
 from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import Dwelling, Tenancy, User
 from portal.postcode import format_postcode
@@ -234,30 +235,26 @@ def _on_commit_task(task, **kwargs) -> None:
 
 def _slot_take(*, repair_request: RepairRequest, slot_id: int) -> Slot:
     """Take one visit of a slot, or refuse; the conditional UPDATE makes it atomic."""
-    slot = Slot.objects.select_related("daypart", "contractor").filter(pk=slot_id).first()
-    if (
-        slot is None
-        or repair_request.contract_id is None
-        or slot.contractor_id != repair_request.contractor_id
-        or slot.area_id != repair_request.contract.area_id
-    ):
+    slot = None
+    if repair_request.contract_id is not None:
+        slot = slot_for_contract(
+            slot_id=slot_id,
+            contractor_id=repair_request.contractor_id,
+            area_id=repair_request.contract.area_id,
+        )
+    if slot is None:
         raise SlotNotBookable(_("This time is not offered for your repair. Choose another time."))
     today = timezone.localdate()
     if slot.date <= today or slot.starts_at <= timezone.now():
         raise SlotNotBookable(_("This time has passed. Choose another time."))
     if slot.date > today + datetime.timedelta(days=BOOKING_DAYS):
         raise SlotNotBookable(_("This time is too far ahead. Choose another time."))
-    taken = Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1)
-    if not taken:
+    if not slot_book_one(slot_id=slot.pk):
         raise SlotFull(
             _("Sorry, this time was just taken by someone else. Choose another time."),
             extra={"slot": slot.pk},
         )
     return slot
-
-
-def _slot_release(*, slot_id: int) -> None:
-    Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
 
 
 @transaction.atomic
@@ -341,7 +338,7 @@ def appointment_reschedule(
     )
     current.status = AppointmentStatus.MOVED
     current.save(update_fields=["status"])
-    _slot_release(slot_id=current.slot_id)
+    slot_release_one(slot_id=current.slot_id)
     appointment = appointment_book(repair_request=repair_request, slot_id=slot_id, actor=actor)
     from . import tasks
 
@@ -370,7 +367,7 @@ def repair_request_cancel(
     if current is not None:
         current.status = AppointmentStatus.CANCELLED
         current.save(update_fields=["status"])
-        _slot_release(slot_id=current.slot_id)
+        slot_release_one(slot_id=current.slot_id)
     repair_request.cancel_reason = reason
     repair_request_transition(
         repair_request=repair_request,

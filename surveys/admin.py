@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from contractors.models import Area, Contractor
 from portal.scoping import OrganisationScopedAdmin, scope_queryset
@@ -127,7 +127,12 @@ class FollowUpAdmin(OrganisationScopedAdmin):
             response_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
         )
         self.message_user(
-            request, _("%(count)d marked as handled.") % {"count": count}, messages.SUCCESS
+            request,
+            ngettext(
+                "%(count)d grade marked as handled.", "%(count)d grades marked as handled.", count
+            )
+            % {"count": count},
+            messages.SUCCESS,
         )
 
 

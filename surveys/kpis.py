@@ -14,7 +14,7 @@ month's grades, first-time fixes and lead times describe the same requests.
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -139,7 +139,6 @@ class KpiRow:
     visits_due: int = 0
     visits_kept: int = 0
     no_access_visits: int = 0
-    extra: dict = field(default_factory=dict)
 
     @staticmethod
     def _share(part: int, whole: int) -> Decimal | None:

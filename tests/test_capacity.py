@@ -119,8 +119,8 @@ def test_saving_the_weekly_schedule_resizes_coming_dayparts_and_adds_new_ones(
     text = text_of(response)
     assert "The weekly schedule is saved." in text
     assert (
-        "1 coming dayparts have more bookings than the new number and keep their size; "
-        "move visits first to shrink them."
+        "1 coming daypart has more bookings than the new number and keeps its size; "
+        "move visits first to shrink it."
     ) in text
 
 

@@ -258,7 +258,7 @@ def test_staff_mark_a_low_grade_handled(staff_client, staff_user, grades):
     )
 
     # then only their own is handled, by them, and the list shows the open one first
-    assert "1 marked as handled." in response.content.decode()
+    assert "1 grade marked as handled." in response.content.decode()
     own.refresh_from_db()
     assert (own.follow_up_handled_at, own.follow_up_handled_by) == (SENT_AT + 4 * HOUR, staff_user)
     grades["theirs"].refresh_from_db()
@@ -291,7 +291,7 @@ def test_marking_twice_keeps_the_first_handling(staff_client, staff_user, grades
     )
 
     # then
-    assert "0 marked as handled." in response.content.decode()
+    assert "0 grades marked as handled." in response.content.decode()
     grades["anonymous"].refresh_from_db()
     assert grades["anonymous"].follow_up_handled_by == colleague
 
