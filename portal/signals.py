@@ -1,5 +1,5 @@
 from django.db.models.signals import post_migrate
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 
 @receiver(post_migrate)
@@ -10,3 +10,11 @@ def ensure_staff_group(sender, **kwargs) -> None:
     from .roles import staff_group_sync
 
     staff_group_sync()
+
+
+# Sent inside the transaction that adds dwellings or changes their postcode (the admin, the
+# ERP import), so that apps above portal can keep what they derive from a dwelling's address
+# current in that same transaction without portal importing them. Arguments:
+# organisation_id (int) and dwelling_ids (a list of ids, or None for every dwelling of the
+# organisation).
+dwellings_changed = Signal()
