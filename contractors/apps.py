@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ContractorsConfig(AppConfig):
     name = "contractors"
     verbose_name = _("Chain contracts")
+
+    def ready(self) -> None:
+        # Keeps each dwelling's stored area current when rules or dwellings change.
+        from . import receivers  # noqa: F401

@@ -8,7 +8,7 @@ each contract line is rounded to the cent, half up; the total is the sum of the 
 
 import calendar
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -17,9 +17,9 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
     OuterRef,
@@ -29,13 +29,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, Least, Substr
+from django.db.models.functions import Cast, Coalesce, Greatest, Least
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.errors import ApplicationError
-from portal.models import Dwelling, DwellingTypePeriod, Organisation, User
+from portal.models import Dwelling, Organisation, User
 
 from .models import (
     Contract,
@@ -43,8 +44,8 @@ from .models import (
     FeeStatement,
     FeeStatementLine,
     PeriodKind,
-    PostcodeRule,
 )
+from .services import dwelling_areas_fill_missing
 
 CENT = Decimal("0.01")
 ROUNDING_RULE = gettext_lazy("per contract line, to the cent, half up")
@@ -84,22 +85,6 @@ def period_bounds(kind: str, day: datetime.date) -> tuple[datetime.date, datetim
     return start, end
 
 
-def with_area(dwellings):
-    """Annotate each dwelling with the area its postcode falls in (full postcode beats range)."""
-    full = PostcodeRule.objects.filter(
-        organisation_id=OuterRef("organisation_id"), postcode=OuterRef("postcode")
-    ).values("area_id")[:1]
-    ranged = PostcodeRule.objects.filter(
-        organisation_id=OuterRef("organisation_id"),
-        postcode__isnull=True,
-        range_start__lte=OuterRef("digits"),
-        range_end__gte=OuterRef("digits"),
-    ).values("area_id")[:1]
-    return dwellings.annotate(digits=Cast(Substr("postcode", 1, 4), IntegerField())).annotate(
-        area_id=Coalesce(Subquery(full), Subquery(ranged))
-    )
-
-
 @dataclass
 class FeeLine:
     contract: Contract
@@ -107,124 +92,188 @@ class FeeLine:
     dwellings_end: int
     dwelling_days: int
     amount: Decimal
+    type_fees: list[ContractTypeFee] = field(default_factory=list)
 
     @property
     def fee_note(self) -> str:
         return ", ".join(
             f"{fee.get_dwelling_type_display()}: € {fee.fee_per_dwelling_year}"
-            for fee in self.contract.type_fees.all()
+            for fee in self.type_fees
         )
 
 
-def _fee_case(contract: Contract, type_field: str):
-    whens = [
-        When(**{type_field: fee.dwelling_type}, then=Value(fee.fee_per_dwelling_year))
-        for fee in contract.type_fees.all()
-    ]
-    default = Value(contract.fee_per_dwelling_year)
+# The aggregate reads dwellings and joins, through each one's stored area (DwellingArea), the
+# contracts of that area that run in the period (`run`), and the dwelling's type periods.
+CONTRACT = "run__"
+TYPE_PERIOD = "type_periods__"
+
+
+def _fee_per_year(type_fees: dict[int, list[ContractTypeFee]]):
+    """A joined row's fee per year: its contract's fee for the dwelling's type on those days
+    (the type period's, else the dwelling's own), else the contract's general fee."""
     money = DecimalField(max_digits=14, decimal_places=2)
-    return Case(*whens, default=default, output_field=money) if whens else Cast(default, money)
+    general = F(CONTRACT + "fee_per_dwelling_year")
+    dwelling_type = Coalesce(F(TYPE_PERIOD + "dwelling_type"), F("dwelling_type"))
+    per_contract = [
+        When(
+            **{CONTRACT + "pk": contract_id},
+            then=Case(
+                *[
+                    When(
+                        Exact(dwelling_type, Value(fee.dwelling_type)),
+                        then=Value(fee.fee_per_dwelling_year),
+                    )
+                    for fee in fees
+                ],
+                default=general,
+                output_field=money,
+            ),
+        )
+        for contract_id, fees in type_fees.items()
+    ]
+    if not per_contract:
+        return Cast(general, money)
+    return Case(*per_contract, default=general, output_field=money)
 
 
-def _days(start_fields, end_fields):
-    """Inclusive days of the overlap of several ranges; 0 when they do not overlap."""
-    start = Greatest(*start_fields, output_field=DateField())
-    end = Least(*end_fields, output_field=DateField())
-    return Greatest(DaysBetween(end, start) + 1, Value(0), output_field=IntegerField())
+def _earns_on(day: datetime.date) -> Q:
+    """A joined row that earns on the day: its contract runs then, its dwelling is in the
+    portfolio then, and its type period (if the dwelling has any) holds the day. A dwelling's
+    type periods follow each other without gap or overlap (`dwelling_type_change`), so exactly
+    one of its rows earns on a day it is covered: counting rows counts dwellings, without a
+    DISTINCT (which would make PostgreSQL sort every row instead of hashing by contract)."""
+    return (
+        Q(**{CONTRACT + "valid_from__lte": day})
+        & (
+            Q(**{CONTRACT + "valid_until__isnull": True})
+            | Q(**{CONTRACT + "valid_until__gte": day})
+        )
+        & Q(in_portfolio_from__lte=day)
+        & (Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=day))
+        & (
+            Q(**{TYPE_PERIOD + "pk__isnull": True})
+            | (
+                Q(**{TYPE_PERIOD + "valid_from__lte": day})
+                & (
+                    Q(**{TYPE_PERIOD + "valid_until__isnull": True})
+                    | Q(**{TYPE_PERIOD + "valid_until__gte": day})
+                )
+            )
+        )
+    )
+
+
+def _figures(
+    contracts: list[Contract],
+    type_fees: dict[int, list[ContractTypeFee]],
+    start: datetime.date,
+    end: datetime.date,
+) -> dict[int, dict]:
+    """The period's figures of the contracts in ONE aggregate query, grouped by contract: the
+    dwellings that earn on the first and on the last day, the dwelling-days and Σ fee per year
+    × days. It sums the rows dwelling × contract of its stored area × the dwelling's type
+    periods (a dwelling without periods gives one row, at its own type); a row's days are
+    those that lie in the period, the contract, the portfolio and the type period alike."""
+    contract_ids = [contract.pk for contract in contracts]
+    first_day = Greatest(
+        Value(start),
+        F(CONTRACT + "valid_from"),
+        F("in_portfolio_from"),
+        Coalesce(F(TYPE_PERIOD + "valid_from"), Value(start)),
+        output_field=DateField(),
+    )
+    last_day = Least(
+        Value(end),
+        Coalesce(F(CONTRACT + "valid_until"), Value(end)),
+        Coalesce(F("in_portfolio_until"), Value(end)),
+        Coalesce(F(TYPE_PERIOD + "valid_until"), Value(end)),
+        output_field=DateField(),
+    )
+    span = Greatest(DaysBetween(last_day, first_day) + 1, Value(0), output_field=IntegerField())
+    # PostgreSQL's GREATEST skips NULLs: rows without a contract stay out of the sums.
+    under_contract = Q(**{CONTRACT + "pk__isnull": False})
+    money = DecimalField(max_digits=18, decimal_places=4)
+    rows = (
+        Dwelling.objects.filter(
+            organisation_id__in={contract.organisation_id for contract in contracts}
+        )
+        .annotate(
+            run=FilteredRelation(
+                "area_link__area__contracts",
+                condition=Q(area_link__area__contracts__pk__in=contract_ids),
+            )
+        )
+        .order_by()
+        .values(fee_contract=F(CONTRACT + "pk"))
+        .annotate(
+            dwellings_at_start=Count("pk", filter=_earns_on(start)),
+            dwellings_at_end=Count("pk", filter=_earns_on(end)),
+            dwelling_days=Sum(span, filter=under_contract),
+            fee_days=Sum(
+                ExpressionWrapper(span * _fee_per_year(type_fees), output_field=money),
+                filter=under_contract,
+            ),
+        )
+    )
+    return {row["fee_contract"]: row for row in rows if row["fee_contract"] is not None}
+
+
+def _lines(contracts, start: datetime.date, end: datetime.date) -> list[FeeLine]:
+    """Fee lines of the contracts (a queryset): four queries for any number of contracts and
+    dwellings — the contracts, their type fees, the stored areas of dwellings that lack one,
+    and the one aggregate."""
+    if end.year != start.year:
+        raise ValueError("A fee period lies within one calendar year.")
+    contracts = list(contracts)
+    if not contracts:
+        return []
+    type_fees: dict[int, list[ContractTypeFee]] = {}
+    for fee in ContractTypeFee.objects.filter(contract__in=contracts).order_by("contract_id", "pk"):
+        type_fees.setdefault(fee.contract_id, []).append(fee)
+    dwelling_areas_fill_missing(
+        organisation_ids={contract.organisation_id for contract in contracts}
+    )
+    figures = _figures(contracts, type_fees, start, end)
+    days_in_year = Decimal(366 if calendar.isleap(start.year) else 365)
+    lines = []
+    for contract in contracts:
+        row = figures.get(contract.pk, {})
+        lines.append(
+            FeeLine(
+                contract=contract,
+                dwellings_start=row.get("dwellings_at_start", 0),
+                dwellings_end=row.get("dwellings_at_end", 0),
+                dwelling_days=row.get("dwelling_days") or 0,
+                amount=(Decimal(row.get("fee_days") or 0) / days_in_year).quantize(
+                    CENT, rounding=ROUND_HALF_UP
+                ),
+                type_fees=type_fees.get(contract.pk, []),
+            )
+        )
+    return lines
 
 
 def contract_fee_line(contract: Contract, start: datetime.date, end: datetime.date) -> FeeLine:
-    """One contract's figures for the period: two aggregate queries over its dwellings."""
-    if end.year != start.year:
-        raise ValueError("A fee period lies within one calendar year.")
-    days_in_year = 366 if calendar.isleap(start.year) else 365
-    clip_start = max(start, contract.valid_from)
-    clip_end = min(end, contract.valid_until or end)
-    dwellings = with_area(Dwelling.objects.filter(organisation_id=contract.organisation_id)).filter(
-        area_id=contract.area_id
-    )
-    portfolio_until = Coalesce("in_portfolio_until", Value(end), output_field=DateField())
-    money = DecimalField(max_digits=18, decimal_places=4)
+    """One contract's figures for the period."""
+    return _lines(
+        Contract.objects.filter(pk=contract.pk).select_related("contractor", "area"), start, end
+    )[0]
 
-    def covered_on(day: datetime.date) -> Q:
-        # On a day the contract does not run it covers no dwelling (a contract that begins or
-        # ends mid-period, or its successor in the same area, must not count the same ones).
-        if not clip_start <= day <= clip_end:
-            return Q(pk__in=[])
-        return Q(in_portfolio_from__lte=day) & (
-            Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=day)
-        )
 
-    counts = dwellings.aggregate(
-        at_start=Count("pk", filter=covered_on(start)),
-        at_end=Count("pk", filter=covered_on(end)),
-    )
-    dwelling_days = 0
-    fee_days = Decimal("0")
-    if clip_start <= clip_end:
-        # Dwellings that kept one type: their portfolio days inside the period and contract.
-        plain_days = _days(
-            [Value(clip_start), F("in_portfolio_from")], [Value(clip_end), portfolio_until]
-        )
-        plain = (
-            dwellings.filter(~Exists(DwellingTypePeriod.objects.filter(dwelling_id=OuterRef("pk"))))
-            .annotate(span=plain_days)
-            .aggregate(
-                days=Sum("span"),
-                fee_days=Sum(
-                    ExpressionWrapper(
-                        F("span") * _fee_case(contract, "dwelling_type"), output_field=money
-                    )
-                ),
-            )
-        )
-        # Dwellings whose type changed: each type period on its own.
-        typed = (
-            DwellingTypePeriod.objects.filter(
-                dwelling__in=dwellings.values("pk"),
-            )
-            .annotate(
-                span=_days(
-                    [Value(clip_start), F("dwelling__in_portfolio_from"), F("valid_from")],
-                    [
-                        Value(clip_end),
-                        Coalesce(
-                            "dwelling__in_portfolio_until", Value(end), output_field=DateField()
-                        ),
-                        Coalesce("valid_until", Value(end), output_field=DateField()),
-                    ],
-                )
-            )
-            .aggregate(
-                days=Sum("span"),
-                fee_days=Sum(
-                    ExpressionWrapper(
-                        F("span") * _fee_case(contract, "dwelling_type"), output_field=money
-                    )
-                ),
-            )
-        )
-        dwelling_days = (plain["days"] or 0) + (typed["days"] or 0)
-        fee_days = Decimal(plain["fee_days"] or 0) + Decimal(typed["fee_days"] or 0)
-    amount = (fee_days / Decimal(days_in_year)).quantize(CENT, rounding=ROUND_HALF_UP)
-    return FeeLine(
-        contract=contract,
-        dwellings_start=counts["at_start"],
-        dwellings_end=counts["at_end"],
-        dwelling_days=dwelling_days,
-        amount=amount,
-    )
+def contracts_fee_lines(contracts, start: datetime.date, end: datetime.date) -> list[FeeLine]:
+    """The figures of any contracts (a queryset, in its order), with one aggregate query."""
+    return _lines(contracts, start, end)
 
 
 def fee_lines(*, organisation_id: int, start: datetime.date, end: datetime.date) -> list[FeeLine]:
+    """Every contract of the association that runs in the period, with its figures."""
     contracts = (
         Contract.objects.filter(organisation_id=organisation_id, valid_from__lte=end)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
         .select_related("contractor", "area")
-        .prefetch_related("type_fees")
         .order_by("contractor__name", "area__name", "valid_from")
     )
-    return [contract_fee_line(contract, start, end) for contract in contracts]
+    return _lines(contracts, start, end)
 
 
 @transaction.atomic
@@ -295,9 +344,11 @@ def contracts_with_figures(contracts, today: datetime.date | None = None):
     in_portfolio = Q(in_portfolio_from__lte=today) & (
         Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=today)
     )
-    covered = with_area(
-        Dwelling.objects.filter(organisation_id=OuterRef("organisation_id"))
-    ).filter(in_portfolio, area_id=OuterRef("area_id"))
+    covered = Dwelling.objects.filter(
+        in_portfolio,
+        organisation_id=OuterRef("organisation_id"),
+        area_link__area_id=OuterRef("area_id"),
+    )
     type_fee = ContractTypeFee.objects.filter(
         contract_id=OuterRef(OuterRef("pk")), dwelling_type=OuterRef("dwelling_type")
     ).values("fee_per_dwelling_year")[:1]

@@ -8,7 +8,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import DwellingType, Organisation, OrganisationQuerySet, inherit_organisation
+from portal.models import (
+    Dwelling,
+    DwellingType,
+    Organisation,
+    OrganisationQuerySet,
+    inherit_organisation,
+)
 from portal.postcode import POSTCODE_PATTERN, format_postcode, normalise_postcode
 
 KVK_PATTERN = r"^[0-9]{8}$"
@@ -233,6 +239,51 @@ class PostcodeRule(models.Model):
             "other": clash,
             "area": clash.area,
         }
+
+
+class DwellingArea(models.Model):
+    """The area a dwelling's postcode falls in under its association's rules, stored so that
+    routing and fees read it by key instead of matching every dwelling against the rules.
+
+    Derived data: every dwelling has one row (area empty where no rule covers it), rewritten
+    set-based in the transaction of each change to the rules or to dwellings
+    (`contractors.services.dwelling_areas_refresh`, called from `contractors.receivers`), and
+    rebuilt by `manage.py refresh_dwelling_areas`. Never edited by hand."""
+
+    dwelling = models.OneToOneField(
+        Dwelling,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="area_link",
+        verbose_name=_("dwelling"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    area = models.ForeignKey(
+        Area,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dwelling_links",
+        verbose_name=_("area"),
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area of a dwelling")
+        verbose_name_plural = _("areas of dwellings")
+        indexes = [
+            # An area's dwellings for its contract's fee, count and routing, read from the index.
+            models.Index(fields=["area", "dwelling"], name="dwellingarea_area_dwelling"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dwelling_id}: {self.area_id or '–'}"
 
 
 class ContractQuerySet(OrganisationQuerySet):

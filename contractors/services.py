@@ -1,14 +1,27 @@
-"""Writes of the chain contracts: dayparts and the slots made from weekly schedules."""
+"""Writes of the chain contracts: the stored area of each dwelling, dayparts and the slots
+made from weekly schedules."""
 
 import datetime
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, router, transaction
+from django.db.models import F, OuterRef, Q
 from django.utils import timezone
 
-from .models import DEFAULT_DAYPARTS, Contractor, Daypart, Slot, WeeklySchedule
+from portal.models import Dwelling
+
+from .models import (
+    DEFAULT_DAYPARTS,
+    Contractor,
+    Daypart,
+    DwellingArea,
+    PostcodeRule,
+    Slot,
+    WeeklySchedule,
+)
+from .routing import area_rule
 
 SLOT_WEEKS_AHEAD = 4
 
@@ -77,3 +90,109 @@ def slot_book_one(*, slot_id: int) -> bool:
 
 def slot_release_one(*, slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
+
+
+# -- the stored area of a dwelling ---------------------------------------------------------
+
+# Dwelling ids per statement when a caller names them: far below SQLite's limit of bound
+# parameters, and each chunk is still one set-based statement.
+DWELLING_IDS_PER_STATEMENT = 5000
+
+
+def dwelling_areas_write(
+    dwellings, *, rules, table: str, using: str = "default", only_missing: bool = False
+) -> int:
+    """Write the area of each dwelling in the queryset into the table of `DwellingArea`, in
+    one INSERT … SELECT that evaluates `area_rule` in the database; an existing row is only
+    rewritten when its area changes. Returns the number of rows inserted or changed.
+
+    Takes the managers and table as arguments so that a migration can run it on its
+    historical models; everyone else calls `dwelling_areas_refresh`."""
+    rows = (
+        dwellings.using(using)
+        # A WHERE clause keeps SQLite from reading the ON of ON CONFLICT as a join's.
+        .filter(pk__isnull=False)
+        .order_by()
+        .values("pk", "organisation_id")
+        .annotate(
+            matched_area=area_rule(OuterRef("organisation_id"), OuterRef("postcode"), rules=rules)
+        )
+    )
+    connection = connections[using]
+    select, params = rows.query.get_compiler(using=using).as_sql()
+    quote = connection.ops.quote_name
+    target = quote(table)
+    insert = (
+        f"INSERT INTO {target} ({quote('dwelling_id')}, {quote('organisation_id')}, "
+        f"{quote('area_id')}) {select} ON CONFLICT ({quote('dwelling_id')}) "
+    )
+    if only_missing:
+        insert += "DO NOTHING"
+    else:
+        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        insert += (
+            f"DO UPDATE SET {quote('organisation_id')} = excluded.{quote('organisation_id')}, "
+            f"{quote('area_id')} = excluded.{quote('area_id')} "
+            f"WHERE {target}.{quote('area_id')} {differs} excluded.{quote('area_id')} "
+            f"OR {target}.{quote('organisation_id')} <> excluded.{quote('organisation_id')}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(insert, params)
+        return max(cursor.rowcount, 0)
+
+
+def dwelling_areas_refresh(
+    *,
+    organisation_id: int | None = None,
+    dwelling_ids: Iterable[int] | None = None,
+    postcodes: Q | None = None,
+) -> int:
+    """Recompute the stored area of the named dwellings (all of the association's, or every
+    dwelling when neither is given), optionally only those whose postcode matches `postcodes`
+    (a Q on Dwelling). Set-based: one statement per chunk of ids, none per dwelling. Runs in
+    the caller's transaction, so the area changes together with what caused it."""
+    using = router.db_for_write(DwellingArea)
+    dwellings = Dwelling.objects.all()
+    if organisation_id is not None:
+        dwellings = dwellings.filter(organisation_id=organisation_id)
+    if postcodes is not None:
+        dwellings = dwellings.filter(postcodes)
+    table = DwellingArea._meta.db_table
+    if dwelling_ids is None:
+        return dwelling_areas_write(dwellings, rules=PostcodeRule.objects, table=table, using=using)
+    ids = sorted(set(dwelling_ids))
+    changed = 0
+    with transaction.atomic(using=using, savepoint=False):
+        for first in range(0, len(ids), DWELLING_IDS_PER_STATEMENT):
+            chunk = ids[first : first + DWELLING_IDS_PER_STATEMENT]
+            changed += dwelling_areas_write(
+                dwellings.filter(pk__in=chunk),
+                rules=PostcodeRule.objects,
+                table=table,
+                using=using,
+            )
+    return changed
+
+
+def dwelling_areas_fill_missing(*, organisation_ids: Iterable[int]) -> int:
+    """Give an area row to each of the associations' dwellings that has none: dwellings
+    written past the model's signals (a bulk insert that sent no `dwellings_changed`), so
+    that none goes unbilled. One statement, whether or not any is missing (so a page asks
+    the same number of questions either way); existing rows are left alone."""
+    return dwelling_areas_write(
+        Dwelling.objects.filter(organisation_id__in=list(organisation_ids), area_link__isnull=True),
+        rules=PostcodeRule.objects,
+        table=DwellingArea._meta.db_table,
+        using=router.db_for_write(DwellingArea),
+        only_missing=True,
+    )
+
+
+def postcode_rule_coverage(
+    *, postcode: str | None, range_start: int | None, range_end: int | None
+) -> Q:
+    """The dwellings' postcodes a rule can hold, as a Q that the (organisation, postcode)
+    index answers: normalised postcodes (1234AB) sort by their digits first."""
+    if postcode:
+        return Q(postcode=postcode)
+    return Q(postcode__gte=f"{range_start:04d}", postcode__lte=f"{range_end:04d}ZZ")

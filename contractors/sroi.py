@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from .fees import CENT, contract_fee_line
+from .fees import CENT, contracts_fee_lines
 from .models import Contract
 
 
@@ -69,8 +69,9 @@ def ledger(*, organisation_ids: list[int] | None, year: int) -> list[LedgerRow]:
     else:
         elapsed = Decimal((today - start).days + 1) / days_in_year
     rows = []
-    for contract in contracts:
-        fees = contract_fee_line(contract, start, end).amount
+    # The year's fees of every contract in one aggregate query.
+    for line in contracts_fee_lines(contracts, start, end):
+        contract, fees = line.contract, line.amount
         pledge = (fees * contract.sroi_pledge_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         rows.append(
             LedgerRow(
