@@ -35,6 +35,7 @@ from portal.celery import app as celery_app
 from portal.models import Dwelling, DwellingType, Organisation, Tenancy, User
 from portal.postcode import FORBIDDEN_LETTERS
 from portal.services import staff_membership_grant
+from portal.signals import dwellings_changed
 from repairs.lifecycle import Status, can_transition
 from repairs.models import Channel, RepairCategory, RepairEvent, RepairRequest, Responsibility
 from repairs.services import repair_request_submit, repair_request_transition
@@ -242,7 +243,6 @@ class DwellingPlan:
     in_portfolio_from: datetime.date
     in_portfolio_until: datetime.date | None
     is_vacant: bool
-    area: str | None
 
     @property
     def is_let_today(self) -> bool:
@@ -644,20 +644,6 @@ HISTORY_UNTIL = datetime.date(2025, 12, 1)  # the last start date of a tenancy i
 # The plan: every row the demo holds, computed without the database.
 
 
-def area_of(organisation: str, postcode: str) -> str | None:
-    """The area the demo's own rules give a postcode: a full-postcode rule beats a range."""
-    for org, full_postcode, area in FULL_POSTCODE_RULES:
-        if org == organisation and full_postcode == postcode:
-            return area
-    digits = int(postcode[:4])
-    for spec in AREAS:
-        if spec.organisation == organisation and any(
-            start <= digits <= end for start, end in spec.ranges
-        ):
-            return spec.name
-    return None
-
-
 def _street_dwellings(rng: random.Random, spec: StreetSpec) -> list[tuple[int, str, str]]:
     """(house number, suffix, dwelling type) of a street, in address order."""
     rows: list[tuple[int, str, str]] = []
@@ -737,7 +723,6 @@ def _plan_dwellings(
             in_portfolio_from=datetime.date(2025, 4, 1),
             in_portfolio_until=None,
             is_vacant=False,
-            area=None,
         )
 
     future_until = datetime.date(today.year + 2, 6, 30)
@@ -768,7 +753,6 @@ def _plan_dwellings(
                 in_portfolio_from=in_portfolio_from,
                 in_portfolio_until=until,
                 is_vacant=is_vacant,
-                area=area_of(organisation, postcode),
             )
     return rows
 
@@ -827,21 +811,21 @@ def build_plan(today: datetime.date) -> Plan:
     def current_of(dwelling: DwellingPlan) -> TenancyPlan:
         return current[(dwelling.organisation, dwelling.reference)]
 
-    def let(organisation: str, area: str | None = None, street: str | None = None):
+    def let(organisation: str, street: str | None = None):
         return [
             d
             for d in dwellings
             if d.organisation == organisation
             and d.is_let_today
-            and (area is None or d.area == area)
             and (street is None or d.street == street)
             and d.reference != UNCOVERED_REFERENCE
         ]
 
-    # The README's tenants, each in a different contractor's area; then a few more.
+    # The README's tenants, each in a different contractor's area (Kerkstraat lies in Centrum,
+    # Vermeerstraat in Zuid, maasoever is one area); then a few more.
     tenant_homes = [
-        ("huurder@example.nl", "Fatima", "El Amrani", let("dekempen", "Centrum", "Kerkstraat")[2]),
-        ("huurder2@example.nl", "Kees", "de Wit", let("dekempen", "Zuid", "Vermeerstraat")[4]),
+        ("huurder@example.nl", "Fatima", "El Amrani", let("dekempen", "Kerkstraat")[2]),
+        ("huurder2@example.nl", "Kees", "de Wit", let("dekempen", "Vermeerstraat")[4]),
         ("huurder3@example.nl", "Annelies", "van der Heijden", let("maasoever")[3]),
     ]
     taken = {home.reference for *_, home in tenant_homes}
@@ -1109,6 +1093,12 @@ class Command(BaseCommand):
                 if row.organisation == slug and row.reference not in existing
             ]
         Dwelling.objects.bulk_create(missing, batch_size=500)
+        # A bulk insert passes the model's signals: say so, so that what other apps derive from
+        # a dwelling's address (its stored area) is written in this transaction too.
+        for organisation in organisations.values():
+            dwellings_changed.send(
+                sender=Dwelling, organisation_id=organisation.pk, dwelling_ids=None
+            )
         return len(missing)
 
     def _tenancies(self, plan: Plan, organisations: dict[str, Organisation]) -> int:
