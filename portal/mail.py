@@ -1,11 +1,19 @@
 """Mails that must be sent exactly once, however often the task that sends them runs."""
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, transaction
 
 from .models import SentMail
+
+logger = logging.getLogger(__name__)
+
+
+def _sent_mail(key: str, message: EmailMessage) -> SentMail:
+    return SentMail(key=key, recipient=", ".join(message.to)[:254], subject=message.subject[:250])
 
 
 def mail_send_once(*, key: str, build: Callable[[], EmailMessage]) -> bool:
@@ -19,10 +27,86 @@ def mail_send_once(*, key: str, build: Callable[[], EmailMessage]) -> bool:
         message = build()
         try:
             with transaction.atomic():
-                SentMail.objects.create(
-                    key=key, recipient=", ".join(message.to)[:254], subject=message.subject[:250]
-                )
+                _sent_mail(key, message).save(force_insert=True)
         except IntegrityError:
             return False
         message.send()
         return True
+
+
+@dataclass
+class MailBatch:
+    """What mail_send_once_many did: keys sent now, keys that had gone out before, and keys
+    not sent because sending failed (`error`); those have no key row and go out next time."""
+
+    sent: list[str] = field(default_factory=list)
+    earlier: list[str] = field(default_factory=list)
+    unsent: list[str] = field(default_factory=list)
+    error: Exception | None = None
+
+    @property
+    def done(self) -> list[str]:
+        return self.sent + self.earlier
+
+
+def mail_send_once_many(
+    items: Sequence[tuple[str, Callable[[], EmailMessage]]],
+) -> MailBatch:
+    """Send several once-only mails over one mail connection, in the caller's transaction.
+
+    The same guarantee as mail_send_once, for a batch: every key row is written before its
+    mail leaves, in the caller's transaction, and a key that exists already is not sent
+    again. Sending stops at the first failure: the key rows of the mails not sent are
+    removed again, and the caller commits what was sent and then raises `error`, so that a
+    mail that went out is never sent twice and one that did not goes out on a later run.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("mail_send_once_many runs inside the caller's transaction.")
+    result = MailBatch()
+    keys = [key for key, _build in items]
+    earlier = set(SentMail.objects.filter(key__in=keys).values_list("key", flat=True))
+    messages = []
+    for key, build in items:
+        if key in earlier:
+            result.earlier.append(key)
+        else:
+            messages.append((key, build()))
+    if not messages:
+        return result
+    try:
+        with transaction.atomic():
+            SentMail.objects.bulk_create([_sent_mail(key, message) for key, message in messages])
+    except IntegrityError:
+        # Another sender wrote one of these keys since it was read: one by one, each key
+        # row then decides on its own.
+        return _one_by_one(messages, result)
+    connection = mailers.default
+    try:
+        connection.open()
+        for key, message in messages:
+            connection.send_messages([message])
+            result.sent.append(key)
+    except Exception as error:
+        result.error = error
+        result.unsent = [key for key, _message in messages[len(result.sent) :]]
+        SentMail.objects.filter(key__in=result.unsent).delete()
+    finally:
+        try:
+            connection.close()
+        except Exception:  # a connection broken by then; what was sent is sent
+            logger.warning("Closing the mail connection failed.", exc_info=True)
+    return result
+
+
+def _one_by_one(messages: list[tuple[str, EmailMessage]], result: MailBatch) -> MailBatch:
+    for position, (key, message) in enumerate(messages):
+        try:
+            if mail_send_once(key=key, build=lambda message=message: message):
+                result.sent.append(key)
+            else:
+                result.earlier.append(key)
+        except Exception as error:
+            result.error = error
+            result.unsent = [key for key, _message in messages[position:]]
+            break
+    return result

@@ -16,7 +16,7 @@ from portal.selectors import staff_organisation_ids
 
 from . import services
 from .charts import Chart, Series, series_style
-from .kpis import kpi_rows, months_back
+from .kpis import kpi_rollup_rows, months_back
 from .models import FollowUp, KpiDashboard, SurveyInvitation, SurveyResponse
 
 
@@ -168,7 +168,7 @@ class KpiDashboardAdmin(admin.ModelAdmin):
         areas = scope_queryset(Area.objects.order_by("name"), request)
         contractor_id = _int(request.GET.get("contractor"), {c.pk for c in contractors})
         area_id = _int(request.GET.get("area"), {a.pk for a in areas})
-        rows = kpi_rows(
+        rows = kpi_rollup_rows(
             organisation_ids=organisation_ids,
             start=start,
             end=end,

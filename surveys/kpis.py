@@ -1,4 +1,6 @@
-"""KPI figures per month, contractor and area, from SQL aggregates.
+"""KPI figures per month, contractor and area: `kpi_rows` computes them live from SQL
+aggregates, `kpi_rollup_rows` reads the same table from the monthly rollup (KpiMonth, kept by
+surveys.rollup), which is what the pages read.
 
 Each figure belongs to the month in which the request was completed (Amsterdam time), so a
 month's grades, first-time fixes and lead times describe the same requests.
@@ -14,8 +16,12 @@ month's grades, first-time fixes and lead times describe the same requests.
 """
 
 import datetime
+import sys
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -35,7 +41,7 @@ from django.utils import timezone
 from repairs.lifecycle import Status
 from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
 
-from .models import InvitationStatus, SurveyInvitation
+from .models import InvitationStatus, KpiMonth, SurveyInvitation
 
 AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
 
@@ -104,13 +110,18 @@ class _SqlitePercentile:
             self.values.append(float(value))
 
     def finalize(self):
-        if not self.values:
-            return None
-        values = sorted(self.values)
-        position = (len(values) - 1) * self.fraction
-        lower = int(position)
-        upper = min(lower + 1, len(values) - 1)
-        return values[lower] + (values[upper] - values[lower]) * (position - lower)
+        return percentile(sorted(self.values), self.fraction)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Continuous percentile of sorted values, as PostgreSQL's percentile_cont: position
+    (n - 1) * fraction, interpolated between its two neighbours."""
+    if not values:
+        return None
+    position = (len(values) - 1) * fraction
+    lower = int(position)
+    upper = min(lower + 1, len(values) - 1)
+    return values[lower] + (values[upper] - values[lower]) * (position - lower)
 
 
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
@@ -193,7 +204,7 @@ def kpi_rows(
 ) -> list[KpiRow]:
     """The KPI table for months start..end (first days), scoped to organisations (None: all)."""
     tz_start = datetime.datetime.combine(start, datetime.time.min, tzinfo=AMSTERDAM)
-    tz_end = datetime.datetime.combine(_next_month(end), datetime.time.min, tzinfo=AMSTERDAM)
+    tz_end = datetime.datetime.combine(next_month(end), datetime.time.min, tzinfo=AMSTERDAM)
 
     def scoped(queryset: QuerySet, contractor="contractor_id", area="contract__area_id"):
         if organisation_ids is not None:
@@ -342,7 +353,99 @@ def kpi_rows(
     return sorted(rows.values(), key=lambda r: (r.month, r.contractor, r.area))
 
 
-def _next_month(day: datetime.date) -> datetime.date:
+def pack_seconds(values: Iterable[float]) -> bytes:
+    """Lead times as sorted float64, little-endian: 8 bytes each, exact."""
+    data = array("d", sorted(values))
+    if sys.byteorder == "big":
+        data.byteswap()
+    return data.tobytes()
+
+
+def unpack_seconds(blob) -> array:
+    data = array("d")
+    data.frombytes(bytes(blob))
+    if sys.byteorder == "big":
+        data.byteswap()
+    return data
+
+
+# Additive parts of a rollup row: summed when rows are combined.
+ROLLUP_SUMS = (
+    "completed",
+    "first_time_fixes",
+    "emergencies",
+    "emergencies_within_24h",
+    "invitations_sent",
+    "responses",
+    "grade_sum",
+    "grades_8_plus",
+    "grades_5_or_lower",
+    "visits_due",
+    "visits_kept",
+    "no_access_visits",
+)
+
+
+def kpi_rollup_rows(
+    *,
+    organisation_ids: list[int] | None,
+    start: datetime.date,
+    end: datetime.date,
+    contractor_id: int | None = None,
+    area_id: int | None = None,
+) -> list[KpiRow]:
+    """The table of kpi_rows, read from the monthly rollup: one query over a few rows per
+    month, plus one for the lead times of the cells that combine several contracts (a
+    contract renewed within a month), whose percentiles are computed from the merged lists."""
+    months = KpiMonth.objects.filter(month__gte=start, month__lte=end)
+    if organisation_ids is not None:
+        months = months.filter(organisation_id__in=organisation_ids)
+    if contractor_id:
+        months = months.filter(contractor_id=contractor_id)
+    if area_id:
+        months = months.filter(area_id=area_id)
+    cells: dict[tuple, list[dict]] = {}
+    for item in months.values(
+        "pk",
+        "month",
+        "contractor_id",
+        "contractor__name",
+        "area_id",
+        "area__name",
+        "lead_median_seconds",
+        "lead_p90_seconds",
+        *ROLLUP_SUMS,
+    ).order_by():
+        cells.setdefault((item["month"], item["contractor_id"], item["area_id"]), []).append(item)
+    combined = [part["pk"] for parts in cells.values() if len(parts) > 1 for part in parts]
+    lead_times = (
+        dict(KpiMonth.objects.filter(pk__in=combined).values_list("pk", "lead_times"))
+        if combined
+        else {}
+    )
+    rows = []
+    for (month, contractor, area), parts in cells.items():
+        first = parts[0]
+        row = KpiRow(month, contractor, first["contractor__name"], area, first["area__name"])
+        sums = {name: sum(part[name] for part in parts) for name in ROLLUP_SUMS}
+        for name in ROLLUP_SUMS:
+            if name != "grade_sum":
+                setattr(row, name, sums[name])
+        row.mean_grade = sums["grade_sum"] / sums["responses"] if sums["responses"] else None
+        if len(parts) == 1:
+            median, p90 = first["lead_median_seconds"], first["lead_p90_seconds"]
+        else:
+            values = sorted(
+                chain.from_iterable(unpack_seconds(lead_times[part["pk"]]) for part in parts)
+            )
+            median, p90 = percentile(values, 0.5), percentile(values, 0.9)
+        row.lead_median_hours = _hours(median)
+        row.lead_p90_hours = _hours(p90)
+        rows.append(row)
+    return sorted(rows, key=lambda r: (r.month, r.contractor, r.area))
+
+
+def next_month(day: datetime.date) -> datetime.date:
     return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from contractors.models import Area, Contractor
+from contractors.models import Area, Contract, Contractor
 from portal.models import Organisation, OrganisationQuerySet
 from repairs.models import RepairRequest
 
@@ -172,3 +172,91 @@ class KpiDashboard(SurveyResponse):
         proxy = True
         verbose_name = _("KPI dashboard")
         verbose_name_plural = _("KPI dashboard")
+
+
+class KpiMonth(models.Model):
+    """The KPI figures of one contract in one month (Amsterdam time), kept by a periodic task.
+
+    Only additive parts are stored (counts and sums), so rates and means can be recombined
+    over months, contractors and areas. Percentiles cannot be summed: the month's lead times
+    are kept sorted (seconds, float64 little-endian) so that several rows combine into exact
+    percentiles; the row's own median and 90th percentile are stored beside them, so a
+    dashboard whose rows are single contracts never reads the list."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # led by the (organisation, month) index
+        verbose_name=_("housing association"),
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="+", verbose_name=_("contract")
+    )
+    # The contract's contractor and area, copied so the dashboard filters without a join.
+    contractor = models.ForeignKey(
+        Contractor,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # led by the (contractor, month) index
+        verbose_name=_("contractor"),
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="+", verbose_name=_("area")
+    )
+    month = models.DateField(_("month"))
+    completed = models.PositiveIntegerField(_("completed"), default=0)
+    first_time_fixes = models.PositiveIntegerField(_("first-time fixes"), default=0)
+    lead_times = models.BinaryField(_("lead times (s)"), default=bytes)
+    lead_median_seconds = models.FloatField(_("lead time median (s)"), null=True)
+    lead_p90_seconds = models.FloatField(_("lead time p90 (s)"), null=True)
+    emergencies = models.PositiveIntegerField(_("emergencies"), default=0)
+    emergencies_within_24h = models.PositiveIntegerField(_("emergencies within 24 h"), default=0)
+    invitations_sent = models.PositiveIntegerField(_("invitations sent"), default=0)
+    responses = models.PositiveIntegerField(_("responses"), default=0)
+    grade_sum = models.PositiveIntegerField(_("sum of grades"), default=0)
+    grades_8_plus = models.PositiveIntegerField(_("grades of 8 or more"), default=0)
+    grades_5_or_lower = models.PositiveIntegerField(_("grades of 5 or lower"), default=0)
+    visits_due = models.PositiveIntegerField(_("visits due"), default=0)
+    visits_kept = models.PositiveIntegerField(_("visits kept"), default=0)
+    no_access_visits = models.PositiveIntegerField(_("no-access visits"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("KPI month")
+        verbose_name_plural = _("KPI months")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "contract", "month"], name="kpimonth_one_per_contract"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "month"], name="kpimonth_organisation_month"),
+            models.Index(fields=["contractor", "month"], name="kpimonth_contractor_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.month:%Y-%m}"
+
+
+class KpiMonthStale(models.Model):
+    """A month of an association whose KPI rows must be computed again, written in the
+    transaction of a survey change (an invitation sent, an answer) for the month its request
+    was completed in. Rows are only added and removed, never updated, so writing one never
+    waits on a refresh that is running."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    month = models.DateField(_("month"))
+    marked_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("KPI month to refresh")
+        verbose_name_plural = _("KPI months to refresh")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.month:%Y-%m}"

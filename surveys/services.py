@@ -12,13 +12,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal.errors import ApplicationError
-from portal.mail import mail_send_once
+from portal.mail import mail_send_once_many
 from portal.selectors import staff_emails
 from repairs.lifecycle import Status
 from repairs.models import RepairRequest
 from repairs.notifications import tenant_email, tenant_language
 
 from .models import InvitationStatus, SurveyInvitation, SurveyResponse
+from .rollup import kpi_months_mark_stale
 
 REMINDER_AFTER = datetime.timedelta(days=3)
 EXPIRES_AFTER = datetime.timedelta(days=14)
@@ -96,59 +97,107 @@ def _survey_mail(invitation: SurveyInvitation, *, build_url, reminder: bool) -> 
         )
 
 
-def _locked(pk: int, **filters) -> SurveyInvitation | None:
-    return (
+# Invitations and reminders are claimed and mailed this many at a time: one transaction and
+# one mail connection per batch.
+BATCH_SIZE = 100
+
+
+def _claim(batch_size: int, **filters) -> list[SurveyInvitation]:
+    """Lock up to batch_size due invitations, skipping those another sender holds: two
+    senders at once each take their own rows."""
+    return list(
         SurveyInvitation.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("request__organisation", "request__category")
-        .filter(pk=pk, **filters)
-        .first()
+        .filter(**filters)
+        .order_by("due_at", "pk")[:batch_size]
     )
 
 
-def survey_invitations_send(*, now: datetime.datetime, build_url, limit: int = 500) -> int:
+def _send_batch(
+    *, filters: dict, kind: str, build_url, reminder: bool, update: dict, batch_size: int
+) -> tuple[int, int]:
+    """Claim one batch and mail it over one connection, in one transaction. Returns the
+    number claimed and the number marked as mailed; a mail failure is raised after the
+    mails that went out are committed."""
+    with transaction.atomic():
+        batch = _claim(batch_size, **filters)
+        if not batch:
+            return 0, 0
+        mailed = mail_send_once_many(
+            [
+                (
+                    f"survey-{kind}-{invitation.pk}",
+                    lambda invitation=invitation: _survey_mail(
+                        invitation, build_url=build_url, reminder=reminder
+                    ),
+                )
+                for invitation in batch
+            ]
+        )
+        done = set(mailed.done)
+        marked = [i for i in batch if f"survey-{kind}-{i.pk}" in done]
+        SurveyInvitation.objects.filter(pk__in=[i.pk for i in marked]).update(**update)
+        if not reminder:
+            for organisation_id in sorted({i.organisation_id for i in marked}):
+                kpi_months_mark_stale(
+                    organisation_id=organisation_id,
+                    completed=[
+                        i.request.completed_at
+                        for i in marked
+                        if i.organisation_id == organisation_id
+                    ],
+                )
+    if mailed.error is not None:
+        raise mailed.error
+    return len(batch), len(marked)
+
+
+def survey_invitations_send(
+    *, now: datetime.datetime, build_url, limit: int = 5000, batch_size: int = BATCH_SIZE
+) -> int:
+    """Mail the invitations that are due, in batches; returns how many were sent."""
     sent = 0
-    due = SurveyInvitation.objects.filter(status=InvitationStatus.PENDING, due_at__lte=now)
-    for pk in list(due.values_list("pk", flat=True)[:limit]):
-        with transaction.atomic():
-            invitation = _locked(pk, status=InvitationStatus.PENDING)
-            if invitation is None:
-                continue
-            invitation.status = InvitationStatus.SENT
-            invitation.sent_at = now
-            invitation.expires_at = now + EXPIRES_AFTER
-            mail_send_once(
-                key=f"survey-invitation-{pk}",
-                build=lambda invitation=invitation: _survey_mail(
-                    invitation, build_url=build_url, reminder=False
-                ),
-            )
-            invitation.save(update_fields=["status", "sent_at", "expires_at"])
-            sent += 1
+    while sent < limit:
+        claimed, marked = _send_batch(
+            filters={"status": InvitationStatus.PENDING, "due_at__lte": now},
+            kind="invitation",
+            build_url=build_url,
+            reminder=False,
+            update={
+                "status": InvitationStatus.SENT,
+                "sent_at": now,
+                "expires_at": now + EXPIRES_AFTER,
+            },
+            batch_size=min(batch_size, limit - sent),
+        )
+        sent += marked
+        if claimed < batch_size:
+            break
     return sent
 
 
-def survey_reminders_send(*, now: datetime.datetime, build_url, limit: int = 500) -> int:
+def survey_reminders_send(
+    *, now: datetime.datetime, build_url, limit: int = 5000, batch_size: int = BATCH_SIZE
+) -> int:
+    """Remind the tenants who have not answered after REMINDER_AFTER, once, in batches."""
     sent = 0
-    due = SurveyInvitation.objects.filter(
-        status=InvitationStatus.SENT,
-        reminder_sent_at__isnull=True,
-        sent_at__lte=now - REMINDER_AFTER,
-        expires_at__gt=now,
-    )
-    for pk in list(due.values_list("pk", flat=True)[:limit]):
-        with transaction.atomic():
-            invitation = _locked(pk, status=InvitationStatus.SENT, reminder_sent_at__isnull=True)
-            if invitation is None:
-                continue
-            invitation.reminder_sent_at = now
-            mail_send_once(
-                key=f"survey-reminder-{pk}",
-                build=lambda invitation=invitation: _survey_mail(
-                    invitation, build_url=build_url, reminder=True
-                ),
-            )
-            invitation.save(update_fields=["reminder_sent_at"])
-            sent += 1
+    while sent < limit:
+        claimed, marked = _send_batch(
+            filters={
+                "status": InvitationStatus.SENT,
+                "reminder_sent_at__isnull": True,
+                "sent_at__lte": now - REMINDER_AFTER,
+                "expires_at__gt": now,
+            },
+            kind="reminder",
+            build_url=build_url,
+            reminder=True,
+            update={"reminder_sent_at": now},
+            batch_size=min(batch_size, limit - sent),
+        )
+        sent += marked
+        if claimed < batch_size:
+            break
     return sent
 
 
@@ -197,7 +246,10 @@ def survey_answer(
 ) -> SurveyResponse:
     """Store the one answer of an invitation; a low grade alerts the association's staff."""
     invitation = (
-        SurveyInvitation.objects.select_for_update(of=("self",)).filter(token=token).first()
+        SurveyInvitation.objects.select_for_update(of=("self",))
+        .select_related("request")
+        .filter(token=token)
+        .first()
     )
     _check_open(invitation)
     response = SurveyResponse.objects.create(
@@ -214,6 +266,9 @@ def survey_answer(
     )
     invitation.status = InvitationStatus.ANSWERED
     invitation.save(update_fields=["status"])
+    kpi_months_mark_stale(
+        organisation_id=invitation.organisation_id, completed=[invitation.request.completed_at]
+    )
     if overall_grade <= FOLLOW_UP_GRADE:
         from . import tasks
 

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import services
+from . import rollup, services
 
 
 def site_url(path: str) -> str:
@@ -30,3 +30,10 @@ def follow_up_alert(response_id: int) -> bool:
 def follow_up_alert_sweep() -> int:
     ids = list(services.follow_ups_unalerted().values_list("pk", flat=True)[:500])
     return sum(services.follow_up_alert_send(response_id=pk) for pk in ids)
+
+
+@shared_task(soft_time_limit=1500, time_limit=1800)
+def kpi_rollup_refresh(recent_months: int = rollup.RECENT_MONTHS) -> dict:
+    """The KPI rollup for the last `recent_months` months and every month marked stale
+    (idempotent; concurrent runs of one month wait for each other)."""
+    return rollup.kpi_rollup_refresh(recent_months=recent_months)

@@ -10,7 +10,7 @@ from contractors.models import ContractorRole
 from repairs.queue import membership_for
 
 from .forms import SurveyForm
-from .kpis import kpi_rows, months_back
+from .kpis import kpi_rollup_rows, months_back
 from .services import SurveyUnavailable, survey_answer, survey_invitation_for_token
 
 
@@ -56,7 +56,7 @@ def contractor_kpis(request):
     if membership.role != ContractorRole.PLANNER:
         raise Http404
     start, end = months_back(timezone.localdate(), 12)
-    rows = kpi_rows(
+    rows = kpi_rollup_rows(
         organisation_ids=None, start=start, end=end, contractor_id=membership.contractor_id
     )
     return render(

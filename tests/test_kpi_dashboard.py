@@ -13,6 +13,8 @@ from django.urls import reverse
 
 from contractors.models import ContractorRole
 from repairs.lifecycle import Status
+from surveys import tasks
+from surveys.rollup import kpi_rollup_rebuild
 
 from . import factories
 from .test_kpis import TODAY, World, at, d, kpi_world_create, repair
@@ -104,7 +106,12 @@ def clock(time_machine):
 
 @pytest.fixture
 def world(db, clock, organisation, other_organisation) -> World:
-    return kpi_world_create(organisation, other_organisation)
+    world = kpi_world_create(organisation, other_organisation)
+    # The pages read the monthly rollup; the world is written straight to the database, so
+    # it is computed as after a bulk load (December and January are older than the months
+    # the periodic refresh covers).
+    kpi_rollup_rebuild()
+    return world
 
 
 @pytest.fixture
@@ -441,6 +448,8 @@ def more_work(world, count: int) -> None:
                    survey="answered", grade=1 + n % 10)  # fmt: skip
         repair(side, "extra-open", reported=at(2, 21, 8), status=Status.SCHEDULED,
                visits=[(d(2, 21), A, "planned", None, None)])  # fmt: skip
+    # February is the previous month: the periodic refresh brings it up to date.
+    tasks.kpi_rollup_refresh.delay().get()
 
 
 def count_queries(client, url, params) -> int:
@@ -463,21 +472,22 @@ def test_the_dashboard_queries_do_not_grow_with_the_number_of_requests(staff_cli
     more_work(world, 15)
     after = count_queries(staff_client, url, params)
 
-    # then: session, user, permissions (2), memberships, contractors, areas, three aggregates
+    # then: session, user, permissions (2), memberships, contractors, areas, the rollup
     assert after == before
     assert before <= 10
 
 
 def test_the_contractors_figures_take_a_fixed_number_of_queries(english, world):
-    # given
+    # given the figures measured once (the session and the page's header cached after)
     english.force_login(member(world.a.contractor))
     url = reverse(CONTRACTOR_KPIS)
+    count_queries(english, url, {})
     before = count_queries(english, url, {})
 
     # when
     more_work(world, 15)
     after = count_queries(english, url, {})
 
-    # then: session, user, membership, three aggregates, the page's header
+    # then: session, user, membership, the rollup
     assert after == before
     assert before <= 8

@@ -1,0 +1,268 @@
+"""The monthly KPI rollup (KpiMonth): one row per association, contract and month, computed
+with the definitions of the live figures in kpis.py and read by the dashboard, its CSV and
+the contractor's own figures.
+
+Kept current by the periodic task `kpi_rollup_refresh`: every run computes again the
+current and the previous month (a request completes, a visit is recorded, a daypart ends,
+an invitation goes out) and every month a survey change marked stale; a nightly run goes
+back 13 months, which catches a visit recorded long after its day. `manage.py
+kpi_rollup_rebuild` computes every month.
+
+A month is computed under a lock on that month (a PostgreSQL advisory lock, taken before
+reading), so two refreshes of one month run one after the other and the later one reads
+all that the earlier one read: a refresh is idempotent and safe to run concurrently."""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, Sum
+from django.utils import timezone
+
+from contractors.models import Contract
+from repairs.lifecycle import Status
+from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
+
+from .kpis import (
+    AMSTERDAM,
+    ROLLUP_SUMS,
+    DurationSeconds,
+    next_month,
+    pack_seconds,
+    percentile,
+)
+from .models import InvitationStatus, KpiMonth, KpiMonthStale, SurveyInvitation
+
+# The advisory lock space of this rollup (the second key is the month as yyyymm).
+LOCK_SPACE = 0x4B504D  # "KPM"
+# Months the ten-minute run computes again, counting the current one.
+RECENT_MONTHS = 2
+SENT_STATUSES = [InvitationStatus.SENT, InvitationStatus.ANSWERED, InvitationStatus.EXPIRED]
+
+
+def month_of(moment: datetime.datetime) -> datetime.date:
+    """The first day of the month a moment falls in, in Amsterdam."""
+    return moment.astimezone(AMSTERDAM).date().replace(day=1)
+
+
+def previous_month(month: datetime.date) -> datetime.date:
+    return (month - datetime.timedelta(days=1)).replace(day=1)
+
+
+def kpi_months_mark_stale(*, organisation_id: int, completed: Iterable[datetime.datetime]) -> None:
+    """Mark the months of these completion moments for the next refresh; call it in the
+    transaction of the change, so a refresh that has run before the commit is followed by
+    one that sees it."""
+    months = {month_of(moment) for moment in completed if moment is not None}
+    KpiMonthStale.objects.bulk_create(
+        [KpiMonthStale(organisation_id=organisation_id, month=month) for month in sorted(months)]
+    )
+
+
+def _lock(month: datetime.date) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, month.year * 100 + month.month]
+            )
+
+
+def _parts() -> dict:
+    return {"leads": [], **dict.fromkeys(ROLLUP_SUMS, 0)}
+
+
+def kpi_month_refresh(
+    *,
+    month: datetime.date,
+    organisation_ids: Iterable[int] | None = None,
+    now: datetime.datetime | None = None,
+    stale_ids: Iterable[int] = (),
+) -> int:
+    """Compute the rows of one month again (for these associations, None: all) and replace
+    the stored ones; the stale marks `stale_ids` go in the same transaction. Returns the
+    number of rows written."""
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    start = datetime.datetime.combine(month, datetime.time.min, tzinfo=AMSTERDAM)
+    end = datetime.datetime.combine(next_month(month), datetime.time.min, tzinfo=AMSTERDAM)
+    organisations = None if organisation_ids is None else sorted(set(organisation_ids))
+
+    def scoped(queryset):
+        if organisations is None:
+            return queryset
+        return queryset.filter(organisation_id__in=organisations)
+
+    with transaction.atomic():
+        _lock(month)
+        parts: dict[tuple[int, int], dict] = defaultdict(_parts)
+
+        requests = scoped(
+            RepairRequest.objects.filter(
+                status=Status.COMPLETED,
+                completed_at__gte=start,
+                completed_at__lt=end,
+                contract__isnull=False,
+            )
+        ).annotate(
+            lead=DurationSeconds(F("completed_at"), F("created_at")),
+            in_time=ExpressionWrapper(
+                Q(is_urgent=True, completed_at__lte=F("created_at") + datetime.timedelta(hours=24)),
+                output_field=BooleanField(),
+            ),
+        )
+        for (
+            organisation_id,
+            contract_id,
+            first_time_fix,
+            urgent,
+            lead,
+            in_time,
+        ) in requests.values_list(
+            "organisation_id", "contract_id", "first_time_fix", "is_urgent", "lead", "in_time"
+        ).order_by():
+            target = parts[(organisation_id, contract_id)]
+            target["completed"] += 1
+            target["first_time_fixes"] += first_time_fix is True
+            target["emergencies"] += bool(urgent)
+            target["emergencies_within_24h"] += bool(in_time)
+            if lead is not None:
+                target["leads"].append(lead)
+
+        invitations = (
+            scoped(
+                SurveyInvitation.objects.filter(
+                    request__completed_at__gte=start,
+                    request__completed_at__lt=end,
+                    request__contract__isnull=False,
+                    status__in=SENT_STATUSES,
+                )
+            )
+            .values("organisation_id", "request__contract_id")
+            .annotate(
+                sent=Count("pk"),
+                answered=Count("response"),
+                grade_sum=Sum("response__overall_grade"),
+                high=Count("response", filter=Q(response__overall_grade__gte=8)),
+                low=Count("response", filter=Q(response__overall_grade__lte=5)),
+            )
+            .order_by()
+        )
+        for item in invitations:
+            target = parts[(item["organisation_id"], item["request__contract_id"])]
+            target["invitations_sent"] = item["sent"]
+            target["responses"] = item["answered"]
+            target["grade_sum"] = item["grade_sum"] or 0
+            target["grades_8_plus"] = item["high"]
+            target["grades_5_or_lower"] = item["low"]
+
+        visits = (
+            scoped(
+                Appointment.objects.filter(
+                    starts_at__gte=start, starts_at__lt=end, request__contract__isnull=False
+                ).filter(
+                    Q(status=AppointmentStatus.DONE)
+                    | Q(status=AppointmentStatus.PLANNED, ends_at__lt=now)
+                )
+            )
+            .values("organisation_id", "request__contract_id")
+            .annotate(
+                due=Count("pk"),
+                kept=Count(
+                    "pk", filter=Q(status=AppointmentStatus.DONE, recorded_at__lte=F("ends_at"))
+                ),
+                no_access=Count(
+                    "pk",
+                    filter=Q(status=AppointmentStatus.DONE, outcome=VisitOutcome.NO_ACCESS),
+                ),
+            )
+            .order_by()
+        )
+        for item in visits:
+            target = parts[(item["organisation_id"], item["request__contract_id"])]
+            target["visits_due"] = item["due"]
+            target["visits_kept"] = item["kept"]
+            target["no_access_visits"] = item["no_access"]
+
+        contracts = {
+            pk: (contractor_id, area_id)
+            for pk, contractor_id, area_id in Contract.objects.filter(
+                pk__in={contract_id for _organisation, contract_id in parts}
+            ).values_list("pk", "contractor_id", "area_id")
+        }
+        rows = []
+        for (organisation_id, contract_id), figures in sorted(parts.items()):
+            leads = sorted(figures.pop("leads"))
+            contractor_id, area_id = contracts[contract_id]
+            rows.append(
+                KpiMonth(
+                    organisation_id=organisation_id,
+                    contract_id=contract_id,
+                    contractor_id=contractor_id,
+                    area_id=area_id,
+                    month=month,
+                    lead_times=pack_seconds(leads),
+                    lead_median_seconds=percentile(leads, 0.5),
+                    lead_p90_seconds=percentile(leads, 0.9),
+                    refreshed_at=now,
+                    **figures,
+                )
+            )
+        scoped(KpiMonth.objects.filter(month=month)).delete()
+        KpiMonth.objects.bulk_create(rows)
+        stale_ids = list(stale_ids)
+        if stale_ids:
+            KpiMonthStale.objects.filter(pk__in=stale_ids).delete()
+    return len(rows)
+
+
+def kpi_rollup_refresh(
+    *, now: datetime.datetime | None = None, recent_months: int = RECENT_MONTHS
+) -> dict:
+    """The periodic refresh: the last `recent_months` months for every association, and
+    every month marked stale for the associations marked. Returns what it did."""
+    now = now or timezone.now()
+    month = month_of(now)
+    plan: dict[datetime.date, set[int] | None] = {}
+    for _ in range(recent_months):
+        plan[month] = None
+        month = previous_month(month)
+    stale: dict[datetime.date, list[int]] = defaultdict(list)
+    for pk, organisation_id, stale_month in KpiMonthStale.objects.values_list(
+        "pk", "organisation_id", "month"
+    ):
+        stale[stale_month].append(pk)
+        if stale_month not in plan or plan[stale_month] is not None:
+            plan.setdefault(stale_month, set()).add(organisation_id)
+    rows = 0
+    for month in sorted(plan):
+        rows += kpi_month_refresh(
+            month=month, organisation_ids=plan[month], now=now, stale_ids=stale[month]
+        )
+    return {"months": len(plan), "rows": rows}
+
+
+def kpi_rollup_rebuild(*, since: datetime.date | None = None) -> dict:
+    """Compute every month from `since` (None: the first month with data) up to now."""
+    now = timezone.now()
+    if since is None:
+        firsts = [
+            RepairRequest.objects.filter(status=Status.COMPLETED).aggregate(
+                first=Min("completed_at")
+            )["first"],
+            Appointment.objects.filter(
+                status__in=[AppointmentStatus.DONE, AppointmentStatus.PLANNED]
+            ).aggregate(first=Min("starts_at"))["first"],
+        ]
+        firsts = [moment for moment in firsts if moment is not None]
+        if not firsts:
+            KpiMonth.objects.all().delete()
+            return {"months": 0, "rows": 0}
+        since = month_of(min(firsts))
+        KpiMonth.objects.filter(month__lt=since).delete()
+    month, last, months, rows = since.replace(day=1), month_of(now), 0, 0
+    while month <= last:
+        rows += kpi_month_refresh(month=month, now=now)
+        months += 1
+        month = next_month(month)
+    return {"months": months, "rows": rows}
