@@ -261,6 +261,15 @@ CELERY_BEAT_SCHEDULE = {
     "surveys": {"task": "surveys.tasks.surveys_run", "schedule": 600.0},
     # Staff hear of every grade of 5 or lower, even if the first message was lost.
     "survey-follow-up-alerts": {"task": "surveys.tasks.follow_up_alert_sweep", "schedule": 900.0},
+    # KPI rollup: the current and previous month (completions, visits, dayparts that ended)
+    # and the months survey changes marked, so the dashboard is at most 10 minutes behind.
+    "kpi-rollup-refresh": {"task": "surveys.tasks.kpi_rollup_refresh", "schedule": 600.0},
+    # Once a day the last 13 months: a visit recorded long after its day counts there too.
+    "kpi-rollup-refresh-year": {
+        "task": "surveys.tasks.kpi_rollup_refresh",
+        "schedule": 86400.0,
+        "kwargs": {"recent_months": 13},
+    },
     # Requests without a visit (phone, staff, follow-up, no free time when reported) get the
     # earliest free daypart; emergencies within 24 hours.
     "repair-requests-autoplan": {
