@@ -1,12 +1,15 @@
+import datetime
 import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .notifications import daypart_label
 from .photos import MAX_PHOTOS, photos_clean
+from .services import CHANGE_DEADLINE
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -57,6 +60,12 @@ class SlotChoiceField(forms.ModelChoiceField):
         return daypart_label(slot)
 
 
+def fixed_once_booked_before() -> datetime.datetime:
+    """A visit that starts before this could no longer be moved or cancelled by the tenant
+    once booked: the choice of times marks those dayparts."""
+    return timezone.now() + CHANGE_DEADLINE
+
+
 class ReportForm(forms.Form):
     description = forms.CharField(
         label=_("What is wrong?"),
@@ -103,6 +112,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, slots=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fixed_before = fixed_once_booked_before()
         if slots is None:
             del self.fields["slot"]
         else:
@@ -133,6 +143,7 @@ class RescheduleForm(forms.Form):
 
     def __init__(self, *args, slots, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fixed_before = fixed_once_booked_before()
         self.fields["slot"].queryset = slots
 
 

@@ -2,9 +2,59 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 
 from . import factories
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+# The whole session at a fixed instant: `pytest --fixed-clock=2027-03-28T07:30+02:00` (a time
+# without an offset is read in Amsterdam). The clock keeps ticking from there, and it is one
+# clock for the process, so the live server's thread serves at that time too. A test that
+# moves the clock itself travels on from it and comes back to it afterwards.
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fixed-clock",
+        metavar="ISO-INSTANT",
+        default=None,
+        help="run every test as if the session started at this instant "
+        "(for example 2027-03-28T07:30+02:00; without an offset: Amsterdam time)",
+    )
+
+
+def fixed_clock(config) -> datetime.datetime | None:
+    value = config.getoption("fixed_clock", default=None)
+    if not value:
+        return None
+    try:
+        instant = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(
+            f"--fixed-clock={value}: not an ISO date and time (2027-03-28T07:30+02:00)"
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=AMSTERDAM)
+
+
+def pytest_configure(config):
+    instant = fixed_clock(config)
+    if instant is not None:
+        # Started before collection, so module constants computed from "now" see it as well.
+        traveller = time_machine.travel(instant, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config):
+    instant = fixed_clock(config)
+    if instant is not None:
+        return (
+            f"fixed clock: {instant.astimezone(AMSTERDAM):%A %Y-%m-%d %H:%M %Z} (Europe/Amsterdam)"
+        )
+    return None
 
 
 @pytest.fixture
@@ -40,7 +90,7 @@ def postgres_only(db):
 
 # Tenant journey: a fixed "now", a chain per association, photos in a temporary folder.
 
-NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=AMSTERDAM)
 
 
 @pytest.fixture

@@ -153,3 +153,22 @@ def log_in():
         page.get_by_role("main").get_by_role("button", name="Log in").click()
 
     return submit
+
+
+@pytest.fixture
+def daypart_radio():
+    """The radio of a daypart on a page read in English, found by its name as a screen reader
+    reads it: "Friday 4 December, morning 08:00–12:00"."""
+    from django.utils import formats, timezone, translation
+
+    def find(page, slot):
+        starts = timezone.localtime(slot.starts_at)
+        ends = timezone.localtime(slot.ends_at)
+        with translation.override("en"):
+            name = (
+                f"{formats.date_format(starts, 'l j F')}, {slot.daypart.get_kind_display()} "
+                f"{starts:%H:%M}–{ends:%H:%M}"
+            )
+        return page.get_by_role("radio", name=name)
+
+    return find

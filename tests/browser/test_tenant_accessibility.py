@@ -2,15 +2,20 @@
 
 Each test walks several pages and reports the problems of all of them at once, so one run
 shows everything to fix; the pages are reached as a tenant reaches them, forms with errors
-by submitting them empty."""
+by submitting them empty. The tenant's pages are seen at Tuesday 10 March 2026, 10:00 (the
+`now` fixture), so the report form offers dayparts within 24 hours, marked as fixed once
+booked, as well as later ones."""
 
 import json
 import re
 
 from playwright.sync_api import expect
 
+from contractors.routing import route
 from portal.models import Tenancy
 from repairs.models import RepairCategory
+from repairs.selectors import slots_free_for
+from tests.clock import changeable_slots
 
 TENANT = "huurder@example.nl"
 
@@ -44,10 +49,12 @@ def test_anonymous_pages_are_accessible_on_a_phone(page, switch_to_english, page
 
 
 def test_tenant_pages_are_accessible_on_a_phone(
-    demo, page, switch_to_english, log_in, page_problems
+    now, demo, page, switch_to_english, log_in, daypart_radio, page_problems
 ):
     # given a tenant of the demo data who reads English, logged in
-    tenancy = Tenancy.objects.get(tenant__email=TENANT, end_date=None)
+    tenancy = Tenancy.objects.select_related("dwelling").get(tenant__email=TENANT, end_date=None)
+    free = slots_free_for(contract=route(tenancy.dwelling, now.date()))
+    changeable = changeable_slots(free).first()
     switch_to_english(page)
     log_in(page, TENANT)
     expect(page.get_by_role("heading", name="My repairs", level=1)).to_be_visible()
@@ -61,6 +68,7 @@ def test_tenant_pages_are_accessible_on_a_phone(
     page.goto(category_url(tenancy, "Major water leak"))
     problems["emergency"] = page_problems(page)
     page.goto(category_url(tenancy, "Kitchen tap leaks"))
+    expect(page.get_by_text("cannot be moved or cancelled").first).to_be_visible()
     problems["report form"] = page_problems(page)
     page.get_by_role("button", name="Send the report").click()
     expect(page.get_by_label("What is wrong?")).to_have_attribute("aria-invalid", "true")
@@ -69,7 +77,7 @@ def test_tenant_pages_are_accessible_on_a_phone(
     # and reports the leaking tap, follows it, and opens the pages to move and cancel it
     page.get_by_label("What is wrong?").fill("The kitchen tap keeps dripping all day.")
     page.get_by_label("Best phone number").fill("06 12345678")
-    page.get_by_role("radio").first.check()
+    daypart_radio(page, changeable).check()
     page.get_by_role("button", name="Send the report").click()
     expect(page.get_by_text(re.compile(r"R-\d{4}-\d{6}"))).to_be_visible()
     problems["confirmation"] = page_problems(page)

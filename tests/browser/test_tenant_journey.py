@@ -19,13 +19,15 @@ from portal.models import Organisation, Tenancy, User
 from repairs.lifecycle import Status
 from repairs.models import RepairCategory, RepairRequest, Responsibility
 from repairs.selectors import categories_for, slots_free_for
+from tests.clock import changeable_slots
 
 REFERENCE = re.compile(r"R-\d{4}-\d{6}")
 CLAIM_LINK = re.compile(r"https?://\S+/account/activeren/\S+/")
 
 
 def unclaimed_routed_tenancy() -> tuple[Tenancy, Contract]:
-    """A current, unclaimed tenancy of the first association, in an area with free times."""
+    """A current, unclaimed tenancy of the first association, in an area with free times
+    more than 24 hours ahead, which a tenant may still move or cancel once booked."""
     today = timezone.localdate()
     organisation = Organisation.objects.order_by("pk").first()
     tenancies = (
@@ -38,7 +40,10 @@ def unclaimed_routed_tenancy() -> tuple[Tenancy, Contract]:
     for tenancy in tenancies:
         contract = route(tenancy.dwelling, today)
         # two free times: one to book, one to move the visit to
-        if contract is not None and slots_free_for(contract=contract).count() >= 2:
+        if (
+            contract is not None
+            and changeable_slots(slots_free_for(contract=contract)).count() >= 2
+        ):
             return tenancy, contract
     raise AssertionError("the demo data has no unclaimed tenancy in an area with free times")
 
@@ -69,11 +74,14 @@ def slot_bookings(contract) -> dict[int, int]:
 
 
 def test_tenant_claims_account_reports_moves_and_cancels(
-    demo, page, switch_to_english, mailoutbox, tmp_path
+    demo, page, switch_to_english, daypart_radio, mailoutbox, tmp_path
 ):
     # given an unclaimed tenancy, the slots of its contractor, and a photo on the phone
     tenancy, contract = unclaimed_routed_tenancy()
     dwelling = tenancy.dwelling
+    # the first two free dayparts the tenant may still change once booked: one to book and
+    # one to move to (an earlier one is rightly fixed once booked, at some hours of the day)
+    book_in, move_to = changeable_slots(slots_free_for(contract=contract))[:2]
     bookings_before = slot_bookings(contract)
     taps = categories_for(organisation_id=tenancy.organisation_id, query="kraan").count()
     photo = tmp_path / "kraan.png"
@@ -116,7 +124,7 @@ def test_tenant_claims_account_reports_moves_and_cancels(
     )
     page.get_by_label("Photos (optional)").set_input_files(photo)
     page.get_by_label("Best phone number").fill("06 12345678")
-    first_daypart = page.get_by_role("radio").first
+    first_daypart = daypart_radio(page, book_in)
     chosen = daypart_text(page, first_daypart)
     first_daypart.check()
     page.get_by_role("button", name="Send the report").click()
@@ -145,7 +153,7 @@ def test_tenant_claims_account_reports_moves_and_cancels(
 
     # when the tenant moves the appointment to another daypart
     page.get_by_role("link", name="Move the appointment").click()
-    new_daypart = page.get_by_role("radio").first
+    new_daypart = daypart_radio(page, move_to)
     moved_to = daypart_text(page, new_daypart)
     assert moved_to != chosen
     new_daypart.check()
