@@ -283,7 +283,8 @@ class DwellingArea(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.dwelling_id}: {self.area_id or '–'}"
+        # Shown when a dwelling is deleted, as one of the rows that go with it.
+        return str(self.area) if self.area_id else str(_("no area"))
 
 
 class ContractQuerySet(OrganisationQuerySet):
