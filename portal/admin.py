@@ -12,7 +12,8 @@ from import_export.forms import ConfirmImportForm
 from .imports import DwellingResource, ErpCSV, TenancyResource, dataset_from_file
 from .models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
 from .postcode import PostcodeFormField, format_postcode
-from .scoping import OrganisationScopedAdmin, ScopedTabularInline
+from .scoping import OrganisationScopedAdmin, ScopedTabularInline, scope_queryset
+from .search import normalise_term
 from .selectors import staff_organisation_ids
 from .services import dwellings_mark_out_of_portfolio, import_job_start
 
@@ -164,8 +165,11 @@ class DwellingAdmin(ScopedImportMixin, PostcodeInputMixin, OrganisationScopedAdm
         "in_portfolio_until",
         "is_vacant",
     ]
+    # The city filter lists the association's cities from dwelling_org_city.
     list_filter = ["organisation", "dwelling_type", "is_vacant", "city"]
-    search_fields = ["=reference", "postcode", "street", "city"]
+    # get_search_results decides what the search box finds (portal.search).
+    search_fields = ["=reference"]
+    search_help_text = _("A VHE number, a postcode or its first digits, or a street.")
     list_select_related = ["organisation"]
     inlines = [TenancyInline]
     resource_classes = [DwellingResource]
@@ -207,15 +211,10 @@ class DwellingAdmin(ScopedImportMixin, PostcodeInputMixin, OrganisationScopedAdm
         )
 
     def get_search_results(self, request, queryset, search_term):
-        # "1234 ab" finds 1234AB: postcodes are stored without the space.
-        compact = search_term.replace(" ", "").upper()
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if compact and compact != search_term:
-            # Search the queryset as given, so active list filters (and limit_choices_to) hold.
-            extra, extra_duplicates = super().get_search_results(request, queryset, compact)
-            found = found | extra
-            may_have_duplicates = may_have_duplicates or extra_duplicates
-        return found, may_have_duplicates
+        # By VHE number, postcode start ("5611 ab" finds 5611AB) or street fragment, each by
+        # an index. The queryset as given is searched, so list filters and limit_choices_to
+        # (autocomplete) hold.
+        return queryset.search(search_term), False
 
 
 @admin.register(Tenancy)
@@ -225,14 +224,29 @@ class TenancyAdmin(ScopedImportMixin, OrganisationScopedAdmin):
     list_display = ["contract_number", "dwelling", "start_date", "end_date", "tenant"]
     list_select_related = ["dwelling", "tenant"]
     list_filter = ["organisation"]
-    search_fields = [
-        "=contract_number",
-        "dwelling__reference",
-        "dwelling__postcode",
-        "tenant__email",
-    ]
+    # get_search_results decides what the search box finds.
+    search_fields = ["=contract_number"]
+    search_help_text = _(
+        "A contract number, the tenant's e-mail address, or the dwelling's VHE number, "
+        "postcode or street."
+    )
     autocomplete_fields = ["dwelling"]
     readonly_fields = ["tenant", "claimed_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact matches first (contract number, e-mail address), else the tenancies of the
+        # dwellings found (portal.search); each by an index, none by text across a join.
+        term = normalise_term(search_term)
+        if not term:
+            return queryset, False
+        if "@" in term:
+            tenants = User.objects.filter(email=term.lower())
+            return queryset.filter(tenant_id__in=tenants.values("pk")), False
+        by_contract = queryset.filter(contract_number=term)
+        if by_contract.exists():
+            return by_contract, False
+        dwellings = scope_queryset(Dwelling.objects.all(), request).search(term)
+        return queryset.filter(dwelling_id__in=dwellings.values("pk")), False
 
 
 def _references_by_organisation(queryset):

@@ -6,7 +6,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from .indexes import TrigramIndex
 from .postcode import POSTCODE_PATTERN, format_postcode, normalise_postcode
+from .search import dwelling_search_condition
 
 
 class Organisation(models.Model):
@@ -166,6 +168,13 @@ postcode_validator = RegexValidator(
 )
 
 
+class DwellingQuerySet(OrganisationQuerySet):
+    def search(self, term: str) -> "DwellingQuerySet":
+        """Dwellings a search box finds: by VHE number, postcode start or street (portal.search)."""
+        condition = dwelling_search_condition(term)
+        return self if condition is None else self.filter(condition)
+
+
 class DwellingType(models.TextChoices):
     """Dwelling types, coded as VERA EENHEIDDETAILSOORT."""
 
@@ -194,6 +203,14 @@ class Dwelling(models.Model):
         _("VHE number"), max_length=30, help_text=_("The dwelling's number in the ERP.")
     )
     street = models.CharField(_("street"), max_length=120)
+    # Kept by the database on every write path (save, bulk_create, upserts, COPY): the column
+    # the trigram index serves for street search.
+    street_search = models.GeneratedField(
+        expression=Lower("street"),
+        output_field=models.CharField(max_length=120),
+        db_persist=True,
+        verbose_name=_("street, for search"),
+    )
     house_number = models.PositiveIntegerField(_("house number"))
     house_number_suffix = models.CharField(_("suffix"), max_length=10, blank=True)
     postcode = models.CharField(_("postcode"), max_length=6, validators=[postcode_validator])
@@ -215,7 +232,7 @@ class Dwelling(models.Model):
         _("vacant"), default=False, help_text=_("Empty between two tenancies (leegstand).")
     )
 
-    objects = OrganisationQuerySet.as_manager()
+    objects = DwellingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("dwelling")
@@ -241,7 +258,18 @@ class Dwelling(models.Model):
                 condition=Q(house_number__gte=1), name="dwelling_house_number_positive"
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "postcode"], name="dwelling_org_postcode")]
+        # Listing by postcode within an association uses dwelling_unique_address_per_org.
+        indexes = [
+            models.Index(fields=["reference"], name="dwelling_reference"),
+            models.Index(
+                fields=["postcode"],
+                opclasses=["varchar_pattern_ops"],
+                name="dwelling_postcode_start",
+            ),
+            TrigramIndex(fields=["street_search"], name="dwelling_street_trgm"),
+            # the admin's city filter lists an association's cities from the index alone
+            models.Index(fields=["organisation", "city"], name="dwelling_org_city"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.address_line}, {format_postcode(self.postcode)} {self.city}"
@@ -354,6 +382,8 @@ class Tenancy(models.Model):
                 name="tenancy_dates_ordered",
             ),
         ]
+        # a contract number searched across associations (superusers)
+        indexes = [models.Index(fields=["contract_number"], name="tenancy_contract_number")]
 
     def __str__(self) -> str:
         return f"{self.contract_number} – {self.dwelling.address_line}"

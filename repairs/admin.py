@@ -16,8 +16,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.models import Dwelling
 from portal.postcode import format_postcode
-from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline
+from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline, scope_queryset
+from portal.search import normalise_term
 
 from . import services
 from .lifecycle import Status
@@ -31,8 +33,26 @@ from .models import (
     ReuseSource,
     UnroutedRequest,
 )
+from .paging import UnorderedCountPaginator
 
 AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
+
+
+class RequestChildAdminMixin:
+    """For screens of rows that hang off a request (survey invitations and answers): the
+    search box finds the request's reference exactly, in any case, through its unique index
+    rather than by text across the join, and the list is counted without its order.
+    `request_path` is the lookup from the row to its request."""
+
+    request_path = "request"
+    paginator = UnorderedCountPaginator
+
+    def get_search_results(self, request, queryset, search_term):
+        term = normalise_term(search_term)
+        if not term:
+            return queryset, False
+        requests = RepairRequest.objects.filter(reference=term.upper())
+        return queryset.filter(**{f"{self.request_path}__in": requests.values("pk")}), False
 
 
 @admin.register(RepairCategory)
@@ -130,10 +150,22 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
         "dwelling",
         "contractor",
     ]
-    list_filter = [UnroutedFilter, "status", "is_urgent", "channel", "contractor"]
+    # Each filter is served by an index with the association first (request_org_*); the
+    # reporting date is a choice of recent periods, not a date hierarchy, whose year and month
+    # links would read every row of the association.
+    list_filter = [
+        UnroutedFilter,
+        "status",
+        "is_urgent",
+        "channel",
+        "contractor",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["category", "dwelling", "contractor"]
-    search_fields = ["=reference", "dwelling__postcode", "dwelling__street", "=dwelling__reference"]
-    date_hierarchy = "created_at"
+    paginator = UnorderedCountPaginator
+    # get_search_results decides what the search box finds; these name it for the admin.
+    search_fields = ["=reference"]
+    search_help_text = _("A request reference, or a VHE number, postcode or street.")
     autocomplete_fields = ["dwelling", "tenancy", "category"]
     readonly_fields = [
         "organisation",
@@ -173,6 +205,13 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact on the reference, else by the ids of the association's dwellings found by
+        # VHE number, postcode or street (RepairRequestQuerySet.search): never a text lookup
+        # across the join to dwellings.
+        dwellings = scope_queryset(Dwelling.objects.all(), request)
+        return queryset.search(search_term, dwellings=dwellings), False
 
     def get_urls(self):
         photo = path(
@@ -254,10 +293,21 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
         "contractor",
     ]
     list_select_related = ["contractor", "source_dwelling"]
-    list_filter = ["source", "contractor"]
-    search_fields = ["description", "=source_dwelling__reference"]
-    date_hierarchy = "recorded_at"
+    list_filter = ["source", "contractor", ("recorded_at", admin.DateFieldListFilter)]
+    search_fields = ["description"]
+    search_help_text = _("What was reused, or the VHE number of the dwelling it came from.")
     change_list_template = "admin/repairs/materialreuse/change_list.html"
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = normalise_term(search_term)
+        if term:
+            # the donor dwelling by its VHE number, by id rather than across the join
+            donors = scope_queryset(Dwelling.objects.all(), request).filter(
+                reference__in=sorted({term, term.upper()})
+            )
+            found = found | queryset.filter(source_dwelling_id__in=donors.values("pk"))
+        return found, may_have_duplicates
 
     def has_add_permission(self, request):
         return False

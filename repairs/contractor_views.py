@@ -6,7 +6,6 @@ import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from portal.errors import ApplicationError
 from . import planning, queue, vera
 from .contractor_forms import PlanForm, ReuseFormSet, VisitRecordForm
 from .models import AppointmentStatus
+from .paging import UnorderedCountPaginator
 from .timeline import tenant_timeline
 
 QUEUE_LABELS = {
@@ -62,12 +62,15 @@ def contractor_home(request):
 def work_queue(request, queue_name: str):
     search = request.GET.get("q", "")[:80]
     requests = queue.work_queue(membership=request.membership, queue=queue_name, search=search)
-    page = Paginator(requests, 25).get_page(request.GET.get("pagina"))
+    # "All requests" of a contractor runs to hundreds of thousands: count no further than the
+    # cap, and say there are more.
+    page = UnorderedCountPaginator(requests, 25).get_page(request.GET.get("pagina"))
     return render(
         request,
         "contractor/work_queue.html",
         {
             "page": page,
+            "more_pages": page.paginator.count >= UnorderedCountPaginator.COUNT_CAP,
             "queue_name": queue_name,
             "queues": QUEUE_LABELS.items(),
             "queue_label": QUEUE_LABELS[queue_name],

@@ -1,17 +1,19 @@
+import re
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from contractors.models import Contract, Contractor
-from portal.models import Dwelling, Organisation, OrganisationQuerySet, Tenancy
+from portal.models import Dwelling, DwellingQuerySet, Organisation, OrganisationQuerySet, Tenancy
+from portal.search import normalise_term
 
 from . import vera
-from .lifecycle import Status
+from .lifecycle import OPEN_STATUSES, Status
 
 
 class Responsibility(models.TextChoices):
@@ -119,19 +121,46 @@ class Channel(models.TextChoices):
     API = "api", _("API")
 
 
+REFERENCE_SHAPE = re.compile(r"^R-[0-9]{4}-[0-9]+$")
+
+# Open requests before closed ones: the order of the lists that hold both, with an index
+# that matches it (sorted, so the index and the query spell the same expression).
+IS_OPEN = ExpressionWrapper(Q(status__in=sorted(OPEN_STATUSES)), output_field=BooleanField())
+
+
 class RepairRequestQuerySet(OrganisationQuerySet):
     def for_contractor(self, contractor: Contractor | int) -> "RepairRequestQuerySet":
         return self.filter(contractor=contractor)
+
+    def search(
+        self, term: str, *, dwellings: DwellingQuerySet | None = None
+    ) -> "RepairRequestQuerySet":
+        """Requests a search box finds. A term shaped like a request reference (R-2026-000123,
+        in any case) finds that request only, by its unique index; anything else finds the
+        requests of the dwellings that portal.search finds (by VHE number, postcode start or
+        street), by dwelling id: no text lookup across a join. `dwellings` narrows the
+        dwellings searched (to an association's, say)."""
+        term = normalise_term(term)
+        if not term:
+            return self
+        if REFERENCE_SHAPE.match(term.upper()):
+            return self.filter(reference=term.upper())
+        if dwellings is None:
+            dwellings = Dwelling.objects.all()
+        return self.filter(dwelling_id__in=dwellings.search(term).values("pk"))
 
 
 class RepairRequest(models.Model):
     """A tenant's report of a defect, and the work that follows it."""
 
+    # organisation, dwelling and contractor lead composite indexes (Meta), which serve their
+    # lookups; a single-column index each would only slow writes.
     organisation = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
         related_name="repair_requests",
         verbose_name=_("housing association"),
+        db_index=False,
     )
     reference = models.CharField(_("reference"), max_length=20, unique=True)
     dwelling = models.ForeignKey(
@@ -139,6 +168,7 @@ class RepairRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="repair_requests",
         verbose_name=_("dwelling"),
+        db_index=False,
     )
     tenancy = models.ForeignKey(
         Tenancy,
@@ -188,6 +218,7 @@ class RepairRequest(models.Model):
         blank=True,
         related_name="repair_requests",
         verbose_name=_("contractor"),
+        db_index=False,
     )
     created_at = models.DateTimeField(_("reported at"), auto_now_add=True, db_index=True)
     routed_at = models.DateTimeField(_("routed at"), null=True, blank=True)
@@ -244,8 +275,54 @@ class RepairRequest(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["organisation", "status"], name="request_org_status"),
-            models.Index(fields=["contractor", "status"], name="request_contractor_status"),
+            # The planner's work lists: a status (or a few), emergencies first, oldest first.
+            models.Index(
+                fields=["contractor", "status", "-is_urgent", "created_at", "id"],
+                name="request_contractor_queue",
+            ),
+            # ... and the list of requests waiting for a visit, in that order as well.
+            models.Index(
+                fields=["contractor", "-is_urgent", "created_at", "id"],
+                condition=Q(status__in=[Status.ROUTED, Status.FOLLOW_UP], contract__isnull=False),
+                name="request_contractor_waiting",
+            ),
+            # The planner's list of all requests: open ones first, newest first.
+            models.Index(
+                F("contractor"),
+                IS_OPEN.desc(),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="request_contractor_open_new",
+            ),
+            # The admin's change list of an association, newest first, and each of its filters
+            # (the status filter reads request_org_status_completed); a superuser's status
+            # filter reads request_status_created.
+            models.Index(fields=["organisation", "created_at", "id"], name="request_org_created"),
+            models.Index(
+                fields=["organisation", "created_at", "id"],
+                condition=Q(is_urgent=True),
+                name="request_org_urgent_created",
+            ),
+            models.Index(
+                fields=["organisation", "channel", "created_at", "id"],
+                name="request_org_channel_created",
+            ),
+            models.Index(
+                fields=["organisation", "contractor", "created_at", "id"],
+                name="request_org_contractor_created",
+            ),
+            models.Index(fields=["status", "created_at", "id"], name="request_status_created"),
+            # Completed requests by month, of one association (status filter in the admin too)
+            # and of all of them (KPIs).
+            models.Index(
+                fields=["organisation", "status", "completed_at"],
+                name="request_org_status_completed",
+            ),
+            models.Index(
+                fields=["completed_at"],
+                condition=Q(completed_at__isnull=False),
+                name="request_completed_at",
+            ),
             models.Index(fields=["dwelling", "-created_at"], name="request_dwelling_created"),
         ]
 
@@ -415,6 +492,10 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["status", "starts_at"], name="appointment_status_start"),
             models.Index(fields=["contractor", "starts_at"], name="appointment_contractor_start"),
+            # Planned visits whose daypart has ended: the planner's overdue list starts here.
+            models.Index(
+                fields=["ends_at"], condition=Q(status="planned"), name="appointment_planned_end"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -306,14 +306,21 @@ def _reuse_record(
     )
 
 
-def requests_to_plan():
-    """Open requests of a contractor that wait for a visit: routed or follow-up, none planned."""
+WAITING_FOR_A_VISIT = (Status.ROUTED, Status.FOLLOW_UP)
+
+
+def waiting_for_a_visit() -> Q:
+    """Routed or follow-up, routed to a contract, and no visit planned: a predicate on the
+    request itself, so a contractor's list of these reads request_contractor_waiting."""
     planned = Appointment.objects.filter(
         request_id=OuterRef("pk"), status=AppointmentStatus.PLANNED
     )
-    return RepairRequest.objects.filter(
-        status__in=[Status.ROUTED, Status.FOLLOW_UP], contract__isnull=False
-    ).filter(~Exists(planned))
+    return Q(status__in=WAITING_FOR_A_VISIT, contract__isnull=False) & ~Q(Exists(planned))
+
+
+def requests_to_plan():
+    """Open requests that wait for a visit (waiting_for_a_visit), of every contractor."""
+    return RepairRequest.objects.filter(waiting_for_a_visit())
 
 
 def _earliest_free_slot(repair_request: RepairRequest, now: datetime.datetime) -> Slot | None:

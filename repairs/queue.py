@@ -11,11 +11,10 @@ from django.utils import timezone
 
 from contractors.models import ContractorMembership, ContractorRole
 from portal.models import User
-from portal.postcode import _SHAPE
 
 from .lifecycle import OPEN_STATUSES, Status
-from .models import Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
-from .planning import requests_to_plan
+from .models import IS_OPEN, Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
+from .planning import waiting_for_a_visit
 
 QUEUES = ("new", "plan", "today", "overdue", "emergency", "all")
 
@@ -59,37 +58,44 @@ def visible_requests(*, membership: ContractorMembership) -> QuerySet[RepairRequ
 def work_queue(
     *, membership: ContractorMembership, queue: str, search: str = ""
 ) -> QuerySet[RepairRequest]:
+    """One of the planner's lists (docs/decisions.md, "Work queue lists"), searched.
+
+    Each list is a predicate on the request's own columns that request_contractor_queue
+    serves (contractor, status, emergencies first, oldest first); "all" is ordered open
+    first, newest first, by request_contractor_open_new. A visit is planned only while its
+    request is scheduled (planning moves the request to scheduled; recording, moving and
+    cancelling take the visit off "planned"), so today's and overdue visits are looked up
+    among the contractor's scheduled requests only."""
     requests = visible_requests(membership=membership)
     now = timezone.now()
     start, end = _day_bounds(timezone.localdate())
     planned = Appointment.objects.filter(
         request_id=OuterRef("pk"), status=AppointmentStatus.PLANNED
     )
+    order = ("-is_urgent", "created_at", "pk")
     if queue == "new":
         requests = requests.filter(status=Status.ROUTED).filter(
             ~Exists(Appointment.objects.filter(request_id=OuterRef("pk")))
         )
     elif queue == "plan":
-        requests = requests.filter(pk__in=requests_to_plan().values("pk"))
+        requests = requests.filter(waiting_for_a_visit())
     elif queue == "today":
-        requests = requests.filter(Exists(planned.filter(starts_at__gte=start, starts_at__lt=end)))
+        requests = requests.filter(status=Status.SCHEDULED).filter(
+            Exists(planned.filter(starts_at__gte=start, starts_at__lt=end))
+        )
     elif queue == "overdue":
-        requests = requests.filter(Exists(planned.filter(ends_at__lt=now)))
+        requests = requests.filter(status=Status.SCHEDULED).filter(
+            Exists(planned.filter(ends_at__lt=now))
+        )
     elif queue == "emergency":
-        requests = requests.filter(is_urgent=True, status__in=list(OPEN_STATUSES))
+        requests = requests.filter(is_urgent=True, status__in=sorted(OPEN_STATUSES))
     elif queue == "all":
-        pass
+        order = (IS_OPEN.desc(), "-created_at", "-pk")
     else:
         raise Http404
-    search = " ".join(search.split())
-    if search:
-        compact = search.replace(" ", "").upper()
-        condition = Q(reference__iexact=search) | Q(dwelling__street__icontains=search)
-        if _SHAPE.match(search.upper()) or (len(compact) == 4 and compact.isdigit()):
-            condition |= Q(dwelling__postcode__startswith=compact)
-        requests = requests.filter(condition)
     return (
-        requests.select_related("dwelling", "category", "organisation")
+        requests.search(search)
+        .select_related("dwelling", "category", "organisation")
         .prefetch_related(
             Prefetch(
                 "appointments",
@@ -99,7 +105,7 @@ def work_queue(
                 to_attr="planned_appointments",
             )
         )
-        .order_by("-is_urgent", "created_at", "pk")
+        .order_by(*order)
     )
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from contractors.models import Area, Contractor
 from portal.scoping import OrganisationScopedAdmin, scope_queryset
 from portal.selectors import staff_organisation_ids
+from repairs.admin import RequestChildAdminMixin
 
 from . import services
 from .charts import Chart, Series, series_style
@@ -32,17 +33,18 @@ class ReadOnlyAdmin(OrganisationScopedAdmin):
 
 
 @admin.register(SurveyInvitation)
-class SurveyInvitationAdmin(ReadOnlyAdmin):
+class SurveyInvitationAdmin(RequestChildAdminMixin, ReadOnlyAdmin):
     list_display = ["request", "status", "due_at", "sent_at", "reminder_sent_at", "contractor"]
-    list_filter = ["status", "contractor"]
+    # recent periods, not a date hierarchy that reads every invitation for its years
+    list_filter = ["status", "contractor", ("due_at", admin.DateFieldListFilter)]
     list_select_related = ["request", "contractor"]
     search_fields = ["=request__reference"]
     exclude = ["token"]
-    date_hierarchy = "due_at"
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(ReadOnlyAdmin):
+class SurveyResponseAdmin(RequestChildAdminMixin, ReadOnlyAdmin):
+    request_path = "invitation__request"
     list_display = [
         "invitation",
         "overall_grade",
@@ -54,15 +56,22 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
         "area",
         "answered_at",
     ]
-    list_filter = ["overall_grade", "contractor", "area", "may_contact"]
+    list_filter = [
+        "overall_grade",
+        "contractor",
+        "area",
+        "may_contact",
+        ("answered_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["invitation", "contractor", "area"]
     search_fields = ["=invitation__request__reference"]
-    date_hierarchy = "answered_at"
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(OrganisationScopedAdmin):
+class FollowUpAdmin(RequestChildAdminMixin, OrganisationScopedAdmin):
     """Grades of 5 or lower, newest unhandled first; contact details only with consent."""
+
+    request_path = "invitation__request"
 
     list_display = [
         "request_reference",
