@@ -213,8 +213,8 @@ class WeeklyScheduleAdmin(ReadOnlyForStaffMixin, OrganisationScopedAdmin):
 class SlotAdmin(ReadOnlyForStaffMixin, OrganisationScopedAdmin):
     list_display = ["date", "daypart", "area", "contractor", "capacity", "booked"]
     list_select_related = ["area", "contractor", "daypart"]
-    list_filter = ["area", "contractor"]
-    date_hierarchy = "date"
+    # recent periods, not a date hierarchy that reads every slot for its years
+    list_filter = ["area", "contractor", ("date", admin.DateFieldListFilter)]
     search_fields = ["area__name", "contractor__name"]
     ordering = ["-date"]
 

@@ -11,6 +11,7 @@ from import_export.forms import ConfirmImportForm
 
 from .imports import DwellingResource, ErpCSV, TenancyResource, dataset_from_file
 from .models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
+from .paging import UnorderedCountPaginator
 from .postcode import PostcodeFormField, format_postcode
 from .scoping import OrganisationScopedAdmin, ScopedTabularInline, scope_queryset
 from .search import normalise_term
@@ -165,8 +166,9 @@ class DwellingAdmin(ScopedImportMixin, PostcodeInputMixin, OrganisationScopedAdm
         "in_portfolio_until",
         "is_vacant",
     ]
-    # The city filter lists the association's cities from dwelling_org_city.
+    # The city filter lists the association's cities from dwelling_org_city (get_list_filter).
     list_filter = ["organisation", "dwelling_type", "is_vacant", "city"]
+    paginator = UnorderedCountPaginator
     # get_search_results decides what the search box finds (portal.search).
     search_fields = ["=reference"]
     search_help_text = _("A VHE number, a postcode or its first digits, or a street.")
@@ -182,6 +184,16 @@ class DwellingAdmin(ScopedImportMixin, PostcodeInputMixin, OrganisationScopedAdm
         ),
         (_("Portfolio"), {"fields": ("in_portfolio_from", "in_portfolio_until")}),
     )
+
+    def get_list_filter(self, request):
+        # The cities of one association: a superuser picks the association first, or the
+        # choices would be read from every dwelling of the installation.
+        filters = super().get_list_filter(request)
+        if staff_organisation_ids(request.user) is None and not any(
+            key.startswith("organisation__") for key in request.GET
+        ):
+            filters = [entry for entry in filters if entry != "city"]
+        return filters
 
     @admin.display(description=_("address"), ordering="street")
     def address(self, obj: Dwelling) -> str:
@@ -224,6 +236,7 @@ class TenancyAdmin(ScopedImportMixin, OrganisationScopedAdmin):
     list_display = ["contract_number", "dwelling", "start_date", "end_date", "tenant"]
     list_select_related = ["dwelling", "tenant"]
     list_filter = ["organisation"]
+    paginator = UnorderedCountPaginator
     # get_search_results decides what the search box finds.
     search_fields = ["=contract_number"]
     search_help_text = _(

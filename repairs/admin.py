@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.models import Dwelling
+from portal.paging import UnorderedCountPaginator
 from portal.postcode import format_postcode
 from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline, scope_queryset
 from portal.search import normalise_term
@@ -33,7 +34,6 @@ from .models import (
     ReuseSource,
     UnroutedRequest,
 )
-from .paging import UnorderedCountPaginator
 
 AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
 

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from contractors.models import ContractorRole, Slot
 from portal.errors import ApplicationError
+from portal.paging import UnorderedCountPaginator
 
 from . import planning, queue, vera
 from .contractor_forms import PlanForm, ReuseFormSet, VisitRecordForm
 from .models import AppointmentStatus
-from .paging import UnorderedCountPaginator
 from .timeline import tenant_timeline
 
 QUEUE_LABELS = {

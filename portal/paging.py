@@ -1,6 +1,6 @@
 from django.utils.functional import cached_property
 
-from portal.scoping import CappedCountPaginator
+from .scoping import CappedCountPaginator
 
 
 class UnorderedCountPaginator(CappedCountPaginator):
