@@ -4,9 +4,15 @@
 
 Builds its own association in the database named by DATABASE_URL (default: a throw-away
 SQLite file), prints seconds per step. Figures live here, not in timed tests.
+
+Only the fee statements, of an association already in the database (seeded by bench/seed.py),
+with the plan of the statement's one aggregate query on PostgreSQL:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kp_bench .venv/bin/python bench/fees_and_imports.py --fees <slug> [--explain]
 """
 
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +32,8 @@ from decimal import Decimal  # noqa: E402
 
 from django.core.files.base import ContentFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from contractors.fees import fee_lines  # noqa: E402
 from contractors.models import Area, Contract, Contractor, PostcodeRule  # noqa: E402
@@ -77,23 +85,40 @@ def main(count: int) -> None:
     )
     timed(f"import the same {count} again (all unchanged)", lambda: import_job_run(job_id=again.pk))
     print(f"dwellings: {Dwelling.objects.filter(organisation=organisation).count()}")
-    timed(
-        "fee of one month",
-        lambda: fee_lines(
-            organisation_id=organisation.pk,
-            start=datetime.date(2026, 10, 1),
-            end=datetime.date(2026, 10, 31),
-        ),
-    )
-    timed(
-        "fee of one year",
-        lambda: fee_lines(
-            organisation_id=organisation.pk,
-            start=datetime.date(2026, 1, 1),
-            end=datetime.date(2026, 12, 31),
-        ),
-    )
+    fee_statements(organisation)
+
+
+def fee_statements(organisation: Organisation, explain: bool = False) -> None:
+    """A month's and a year's statement: median of 5 runs, the queries each asks, and on
+    PostgreSQL the plan of its aggregate (EXPLAIN ANALYZE, BUFFERS)."""
+    dwellings = Dwelling.objects.filter(organisation=organisation).count()
+    for label, start, end in (
+        ("month", datetime.date(2026, 10, 1), datetime.date(2026, 10, 31)),
+        ("year", datetime.date(2026, 1, 1), datetime.date(2026, 12, 31)),
+    ):
+        seconds = []
+        for _run in range(5):
+            with CaptureQueriesContext(connection) as queries:
+                began = time.perf_counter()
+                lines = fee_lines(organisation_id=organisation.pk, start=start, end=end)
+                seconds.append(time.perf_counter() - began)
+        statements = [query["sql"] for query in queries.captured_queries]
+        aggregates = [sql for sql in statements if "GROUP BY" in sql]
+        print(
+            f"fee statement, one {label}, {dwellings} dwellings, {len(lines)} contracts: "
+            f"p50 {statistics.median(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms, "
+            f"{len(statements)} queries, {len(aggregates)} aggregate"
+        )
+        if explain and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for sql in aggregates:
+                    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                    print("\n".join(f"    {row[0]}" for row in cursor.fetchall()))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    if "--fees" in sys.argv:
+        slug = sys.argv[sys.argv.index("--fees") + 1]
+        fee_statements(Organisation.objects.get(slug=slug), explain="--explain" in sys.argv)
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
