@@ -52,6 +52,8 @@ class RowsUpsert:
         with connection.cursor() as cursor:
             if self._staging is None:
                 self._staging = quote(f"import_{self.model._meta.db_table}")
+                # Left by an earlier write in the same (still open) transaction, if any.
+                cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{self._staging}")
                 cursor.execute(
                     f"CREATE TEMPORARY TABLE {self._staging} ON COMMIT DROP AS "  # noqa: S608 - names from the model
                     f"SELECT {columns} FROM {table} WITH NO DATA"

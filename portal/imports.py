@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -205,9 +206,19 @@ class OrganisationResource(resources.ModelResource):
             row = dict(zip(headers, data, strict=False))
             try:
                 self.before_import_row(row)
-                values = dict(defaults)
-                errors = self.read_row(row, import_fields, values)
-                current = stored.get(values[key])
+                read: dict = {}
+                errors = self.read_row(row, import_fields, read)
+                current = stored.get(read.get(key))
+                # A column the file lacks keeps the stored value (the preview's instance loader
+                # starts from the stored row), or the model's default for a new row.
+                values = {
+                    **(
+                        defaults
+                        if current is None
+                        else dict(zip(attributes, current[1], strict=True))
+                    ),
+                    **read,
+                }
                 if (
                     not errors
                     and current is not None
@@ -236,8 +247,8 @@ class OrganisationResource(resources.ModelResource):
         return checked
 
     def read_row(self, row, import_fields, values: dict) -> dict:
-        """Each column's value into `values`, as import_instance sets it on an instance; the
-        errors of the columns that cannot be read, as import_row passes them on."""
+        """The value of each column the row has into `values`, as import_instance sets it on an
+        instance; the errors of the columns that cannot be read, as import_row passes them on."""
         errors = {}
         for import_field in import_fields:
             if import_field.column_name not in row:
@@ -401,6 +412,13 @@ class DwellingResource(OrganisationResource):
             )
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        if "house_number" not in errors and instance.house_number is not None:
+            # The database's dwelling_house_number_positive, which full_clean leaves out here
+            # (it would ask the database), so that a 0 is a row's error and not a failed write.
+            try:
+                MinValueValidator(1)(instance.house_number)
+            except ValidationError as error:
+                errors["house_number"] = error.error_list
         if (
             instance.in_portfolio_until
             and instance.in_portfolio_from
