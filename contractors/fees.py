@@ -344,6 +344,8 @@ def contracts_with_figures(contracts, today: datetime.date | None = None):
     in_portfolio = Q(in_portfolio_from__lte=today) & (
         Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=today)
     )
+    # The contract's area's dwellings by their stored area; the association's filter keeps
+    # the scan to its own dwellings.
     covered = Dwelling.objects.filter(
         in_portfolio,
         organisation_id=OuterRef("organisation_id"),
