@@ -32,7 +32,7 @@ def dwellings_changed_refresh_areas(sender, *, organisation_id, dwelling_ids=Non
 def dwelling_saved_refresh_area(sender, instance, update_fields=None, **kwargs):
     if update_fields is not None and not ADDRESS_FIELDS & set(update_fields):
         return
-    dwelling_areas_refresh(dwelling_ids=[instance.pk])
+    dwelling_areas_refresh(organisation_id=instance.organisation_id, dwelling_ids=[instance.pk])
 
 
 def _coverage(rule: dict) -> tuple[int, Q]:
@@ -76,5 +76,5 @@ def _refresh(rules: list[dict]) -> None:
     for rule in rules:
         organisation_id, coverage = _coverage(rule)
         by_organisation[organisation_id] = by_organisation.get(organisation_id, Q()) | coverage
-    for organisation_id, postcodes in by_organisation.items():
+    for organisation_id, postcodes in sorted(by_organisation.items()):
         dwelling_areas_refresh(organisation_id=organisation_id, postcodes=postcodes)

@@ -10,7 +10,7 @@ from django.db import connections, router, transaction
 from django.db.models import F, OuterRef, Q
 from django.utils import timezone
 
-from portal.models import Dwelling
+from portal.models import Dwelling, Organisation
 
 from .models import (
     DEFAULT_DAYPARTS,
@@ -150,7 +150,12 @@ def dwelling_areas_refresh(
     """Recompute the stored area of the named dwellings (all of the association's, or every
     dwelling when neither is given), optionally only those whose postcode matches `postcodes`
     (a Q on Dwelling). Set-based: one statement per chunk of ids, none per dwelling. Runs in
-    the caller's transaction, so the area changes together with what caused it."""
+    the caller's transaction, so the area changes together with what caused it.
+
+    The association's row is locked first: a rule change and a dwelling write of the same
+    association then refresh one after the other, and the later one's statement sees what
+    the earlier one committed — otherwise a dwelling added while a rule changes could keep
+    the area of the rules before the change."""
     using = router.db_for_write(DwellingArea)
     dwellings = Dwelling.objects.all()
     if organisation_id is not None:
@@ -158,11 +163,17 @@ def dwelling_areas_refresh(
     if postcodes is not None:
         dwellings = dwellings.filter(postcodes)
     table = DwellingArea._meta.db_table
-    if dwelling_ids is None:
-        return dwelling_areas_write(dwellings, rules=PostcodeRule.objects, table=table, using=using)
-    ids = sorted(set(dwelling_ids))
+    ids = None if dwelling_ids is None else sorted(set(dwelling_ids))
     changed = 0
     with transaction.atomic(using=using, savepoint=False):
+        locked = Organisation.objects.using(using).select_for_update(no_key=True).order_by("pk")
+        if organisation_id is not None:
+            locked = locked.filter(pk=organisation_id)
+        list(locked.values_list("pk", flat=True))
+        if ids is None:
+            return dwelling_areas_write(
+                dwellings, rules=PostcodeRule.objects, table=table, using=using
+            )
         for first in range(0, len(ids), DWELLING_IDS_PER_STATEMENT):
             chunk = ids[first : first + DWELLING_IDS_PER_STATEMENT]
             changed += dwelling_areas_write(

@@ -4,6 +4,7 @@ it — so the contract a dwelling's repairs go to is the contract that is paid f
 
 import datetime
 import io
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -11,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -491,7 +492,8 @@ def test_a_save_that_does_not_touch_the_address_asks_nothing_more(
     dwelling = factories.DwellingFactory(organisation=organisation, postcode="5611AB")
     dwelling.is_vacant = True
 
-    # when / then: only the UPDATE of the dwelling itself
+    # when / then: only the UPDATE of the dwelling itself (an address change adds a lock and one
+    # statement)
     with django_assert_num_queries(1):
         dwelling.save(update_fields=["is_vacant"])
 
@@ -636,3 +638,52 @@ def test_a_statement_is_one_aggregate_whatever_its_size(
     statements = [query["sql"] for query in context.captured_queries]
     assert len(statements) == 4
     assert sum("GROUP BY" in sql for sql in statements) == 1
+
+
+# --- a rule change and a new dwelling at the same moment --------------------------------------
+
+
+def test_a_dwelling_added_while_a_rule_changes_gets_the_new_rules_area(
+    postgres_only, transactional_db, organisation
+):
+    # given staff adding a rule for 5611–5620 (saved, not yet committed) while the ERP import
+    # adds a dwelling in 5615 at the same moment
+    area = factories.AreaFactory(organisation=organisation, name="Centrum")
+    rule_saved, dwelling_written = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def add_rule() -> None:
+        try:
+            with transaction.atomic():
+                factories.PostcodeRuleFactory(area=area, range_start=5611, range_end=5620)
+                rule_saved.set()
+                # Hold the transaction open while the import writes, or for a second if the
+                # import has to wait for it.
+                dwelling_written.wait(timeout=1)
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def add_dwelling() -> None:
+        try:
+            rule_saved.wait(timeout=30)
+            with transaction.atomic():
+                factories.DwellingFactory(organisation=organisation, postcode="5615AB")
+            dwelling_written.set()
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # when both run
+    threads = [threading.Thread(target=add_rule), threading.Thread(target=add_dwelling)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then the dwelling's stored area is the new rule's, not the one from before it
+    assert errors == []
+    (dwelling,) = Dwelling.objects.all()
+    assert area_of(dwelling) == "Centrum"
