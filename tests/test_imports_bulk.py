@@ -314,6 +314,33 @@ def test_reimported_tenancies_keep_the_tenant_who_claimed_them(organisation, med
     ]
 
 
+@pytest.mark.django_db
+def test_a_column_the_file_lacks_keeps_what_is_stored(organisation, media_root):
+    # given a dwelling that left the portfolio at the end of 2024
+    factories.DwellingFactory(
+        organisation=organisation,
+        reference="VHE000101",
+        postcode="5611AB",
+        house_number=1,
+        in_portfolio_until=datetime.date(2024, 12, 31),
+    )
+    # when a file without the column of the last day renames its street, and adds another
+    header = [column for column in DWELLING_HEADER if column != "in_bezit_tot"]
+    rows = [
+        ["VHE000101", "Kerkplein", "1", "", "5611AB", "Eindhoven", "TUS", "2000-01-01", "nee"],
+        ["VHE000102", "Kerkplein", "2", "", "5611AB", "Eindhoven", "TUS", "2000-01-01", "nee"],
+    ]
+    job = job_for(organisation, erp_csv(header, rows))
+    import_job_run(job_id=job.pk)
+
+    # then the stored last day stays, and the new dwelling has none
+    job.refresh_from_db()
+    assert (job.status, job.new_rows, job.updated_rows) == (ImportStatus.DONE, 1, 1)
+    assert list(
+        Dwelling.objects.order_by("reference").values_list("street", "in_portfolio_until")
+    ) == [("Kerkplein", datetime.date(2024, 12, 31)), ("Kerkplein", None)]
+
+
 # -- the job's checks are the preview's ------------------------------------------------------
 
 
