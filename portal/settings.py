@@ -2,7 +2,8 @@
 
 With nothing set the portal runs on the embedded default: SQLite in the project folder and
 Celery on a broker kept in files under var/, so one command shows the whole flow.
-DATABASE_URL switches to PostgreSQL, REDIS_URL to Celery on Redis.
+DATABASE_URL switches to PostgreSQL, REDIS_URL to Celery, the cache and the sessions on Redis;
+DATABASE_REPLICA_URL adds a read replica for reports.
 """
 
 import datetime
@@ -81,7 +82,6 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
@@ -89,6 +89,18 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+            ],
+            # Each template is parsed once per process and then kept: named here rather than
+            # left to Django's default, so no later change to these options turns it off. With
+            # DEBUG on, runserver's autoreloader empties it when a template file changes.
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                    ],
+                )
             ],
         },
     },
@@ -98,22 +110,38 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    if env.bool("DATABASE_POOL", default=False):
-        # psycopg's pool keeps connections per process; Django needs CONN_MAX_AGE 0 with it.
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN", default=2),
-            "max_size": env.int("DATABASE_POOL_MAX", default=10),
-        }
-    else:
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a lock instead of failing at once: the worker and the web process share the file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+# An optional read replica (a PostgreSQL standby) for reports: KPIs, scorecards and CSV
+# downloads read from it inside portal.db_router.reporting_reads(); all else uses default.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+REPORTING_REPLICA = "replica" if "replica" in DATABASES else None
+DATABASE_ROUTERS = ["portal.db_router.ReportingRouter"]
+
+
+def _connection_settings(database: dict) -> None:
+    database["ATOMIC_REQUESTS"] = False
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        if env.bool("DATABASE_POOL", default=False):
+            # psycopg's pool keeps connections per process; Django needs CONN_MAX_AGE 0 with it.
+            database["CONN_MAX_AGE"] = 0
+            database.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": env.int("DATABASE_POOL_MIN", default=2),
+                "max_size": env.int("DATABASE_POOL_MAX", default=10),
+            }
+        else:
+            database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+            database["CONN_HEALTH_CHECKS"] = True
+    elif database["ENGINE"] == "django.db.backends.sqlite3":
+        # Wait for a lock instead of failing at once: worker and web process share the file.
+        database.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+
+
+for _database in DATABASES.values():
+    _connection_settings(_database)
+if "replica" in DATABASES and DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+    # A replica pointed at a primary by mistake still refuses every write.
+    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = (
+        "-c default_transaction_read_only=on"
     )
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
@@ -230,6 +258,35 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+
+# Cache and sessions. With Redis: one cache shared by every node, and sessions read from it
+# with the database behind (cached_db), so that neither a restart nor an outage of Redis logs
+# anybody out; ResilientRedisCache turns an unreachable Redis into misses, never into a failed
+# page. CACHE_REDIS_URL may name another Redis than the broker's (advised: a cache may evict,
+# a broker must not). Without Redis (the embedded default) the cache lives in each process and
+# sessions stay in the database alone: a per-process cache in front of them would keep a
+# session alive in one worker after its logout in another.
+# "fragments" holds rendered template parts that depend only on their cache key (such as
+# the language): kept in each process, so a hit costs no network round trip.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": env.str("CACHE_REDIS_URL", default=REDIS_URL),
+            "KEY_PREFIX": "kp",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
 
 # django-import-export: every import is previewed first; a file with bad rows writes nothing.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
