@@ -17,7 +17,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Min,
+    Q,
+)
 from django.utils import timezone
 
 from contractors.models import Contract
@@ -32,7 +39,11 @@ from .kpis import (
     pack_seconds,
     percentile,
 )
-from .models import InvitationStatus, KpiMonth, KpiMonthStale, SurveyInvitation
+from .models import (
+    InvitationStatus,
+    KpiMonth,
+    KpiMonthStale,
+)
 
 # The advisory lock space of this rollup (the second key is the month as yyyymm).
 LOCK_SPACE = 0x4B504D  # "KPM"
@@ -61,10 +72,16 @@ def kpi_months_mark_stale(*, organisation_id: int, completed: Iterable[datetime.
 
 
 def _lock(month: datetime.date) -> None:
+    """Wait for any refresh of this month to commit; on PostgreSQL, also join the month's
+    rows to their requests, invitations and answers by index for the rest of the
+    transaction. Without that the planner hashes the whole invitation and request tables,
+    whose size grows with the years, for a month of a few ten thousand rows."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, month.year * 100 + month.month]
+                "SELECT pg_advisory_xact_lock(%s, %s), set_config('enable_hashjoin', 'off', true),"
+                " set_config('enable_mergejoin', 'off', true)",
+                [LOCK_SPACE, month.year * 100 + month.month],
             )
 
 
@@ -97,12 +114,10 @@ def kpi_month_refresh(
         _lock(month)
         parts: dict[tuple[int, int], dict] = defaultdict(_parts)
 
+        # The month's requests by their completion, each with its invitation and answer.
         requests = scoped(
             RepairRequest.objects.filter(
-                status=Status.COMPLETED,
-                completed_at__gte=start,
-                completed_at__lt=end,
-                contract__isnull=False,
+                completed_at__gte=start, completed_at__lt=end, contract__isnull=False
             )
         ).annotate(
             lead=DurationSeconds(F("completed_at"), F("created_at")),
@@ -110,62 +125,57 @@ def kpi_month_refresh(
                 Q(is_urgent=True, completed_at__lte=F("created_at") + datetime.timedelta(hours=24)),
                 output_field=BooleanField(),
             ),
+            invitation_status=F("survey_invitation__status"),
+            grade=F("survey_invitation__response__overall_grade"),
         )
         for (
             organisation_id,
             contract_id,
+            status,
             first_time_fix,
             urgent,
             lead,
             in_time,
+            invitation_status,
+            grade,
         ) in requests.values_list(
-            "organisation_id", "contract_id", "first_time_fix", "is_urgent", "lead", "in_time"
+            "organisation_id",
+            "contract_id",
+            "status",
+            "first_time_fix",
+            "is_urgent",
+            "lead",
+            "in_time",
+            "invitation_status",
+            "grade",
         ).order_by():
-            target = parts[(organisation_id, contract_id)]
-            target["completed"] += 1
-            target["first_time_fixes"] += first_time_fix is True
-            target["emergencies"] += bool(urgent)
-            target["emergencies_within_24h"] += bool(in_time)
-            if lead is not None:
-                target["leads"].append(lead)
+            if status == Status.COMPLETED:
+                target = parts[(organisation_id, contract_id)]
+                target["completed"] += 1
+                target["first_time_fixes"] += first_time_fix is True
+                target["emergencies"] += bool(urgent)
+                target["emergencies_within_24h"] += bool(urgent and in_time)
+                if lead is not None:
+                    target["leads"].append(lead)
+            if invitation_status in SENT_STATUSES:
+                target = parts[(organisation_id, contract_id)]
+                target["invitations_sent"] += 1
+                if grade is not None:
+                    target["responses"] += 1
+                    target["grade_sum"] += grade
+                    target["grades_8_plus"] += grade >= 8
+                    target["grades_5_or_lower"] += grade <= 5
 
-        invitations = (
-            scoped(
-                SurveyInvitation.objects.filter(
-                    request__completed_at__gte=start,
-                    request__completed_at__lt=end,
-                    request__contract__isnull=False,
-                    status__in=SENT_STATUSES,
-                )
-            )
-            .values("organisation_id", "request__contract_id")
-            .annotate(
-                sent=Count("pk"),
-                answered=Count("response"),
-                grade_sum=Sum("response__overall_grade"),
-                high=Count("response", filter=Q(response__overall_grade__gte=8)),
-                low=Count("response", filter=Q(response__overall_grade__lte=5)),
-            )
-            .order_by()
-        )
-        for item in invitations:
-            target = parts[(item["organisation_id"], item["request__contract_id"])]
-            target["invitations_sent"] = item["sent"]
-            target["responses"] = item["answered"]
-            target["grade_sum"] = item["grade_sum"] or 0
-            target["grades_8_plus"] = item["high"]
-            target["grades_5_or_lower"] = item["low"]
-
+        # Visits by the month of the visit, with the contract of their request.
         visits = (
             scoped(
-                Appointment.objects.filter(
-                    starts_at__gte=start, starts_at__lt=end, request__contract__isnull=False
-                ).filter(
+                Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end).filter(
                     Q(status=AppointmentStatus.DONE)
                     | Q(status=AppointmentStatus.PLANNED, ends_at__lt=now)
                 )
             )
-            .values("organisation_id", "request__contract_id")
+            .annotate(contract_id=F("request__contract_id"))
+            .values("organisation_id", "contract_id")
             .annotate(
                 due=Count("pk"),
                 kept=Count(
@@ -179,7 +189,9 @@ def kpi_month_refresh(
             .order_by()
         )
         for item in visits:
-            target = parts[(item["organisation_id"], item["request__contract_id"])]
+            if item["contract_id"] is None:
+                continue
+            target = parts[(item["organisation_id"], item["contract_id"])]
             target["visits_due"] = item["due"]
             target["visits_kept"] = item["kept"]
             target["no_access_visits"] = item["no_access"]

@@ -3,7 +3,9 @@ transaction and mailed over one connection; a failed send keeps what went out an
 the rest for the next run, each mail still exactly once."""
 
 import datetime
+import email
 import smtplib
+import socket
 
 import pytest
 from django.core import mail
@@ -171,3 +173,60 @@ def test_reminders_go_out_in_batches_too(clock, chain, backend):
     assert all(m.subject.startswith("Reminder: how did the repair go?") for m in mail.outbox)
     assert backend.opened == 3
     assert SurveyInvitation.objects.filter(reminder_sent_at=later).count() == 12
+
+
+class _Sink:
+    """An SMTP server's handler that keeps what it received."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.mails: list[tuple[list[str], bytes]] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mails.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = _Sink()
+    controller = controller_module.Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    yield sink
+    controller.stop()
+
+
+def test_a_batch_goes_to_an_smtp_server_over_one_connection(clock, chain, smtp_server):
+    # given 101 invitations due
+    invitations = invitations_due(chain, 101)
+
+    # when
+    sent = services.survey_invitations_send(now=DUE, build_url=build_url)
+
+    # then the server took every mail once, over one connection per batch of a hundred,
+    # each to its tenant with its own link
+    assert sent == 101
+    assert smtp_server.connections == 2
+    assert sorted(to for to, _content in smtp_server.mails) == sorted(
+        [i.email] for i in invitations
+    )
+    received = {to[0]: email.message_from_bytes(content) for to, content in smtp_server.mails}
+    for invitation in invitations:
+        message = received[invitation.email]
+        assert message["Subject"] == f"How did the repair go? ({invitation.request.reference})"
+        assert invitation.token in message.get_payload(decode=True).decode()
