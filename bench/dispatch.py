@@ -125,14 +125,15 @@ def main(argv=None) -> int:
             ]
         )
     ids = [invitation.pk for invitation in created]
-    expected = len(ids) + already_due
     print(f"  {len(ids)} due invitations created ({already_due} were due already)", flush=True)
-    calls = 0
+    calls = sent = 0
     started = time.perf_counter()
     try:
         while True:
             calls += 1
-            if dispatch_once() == 0:
+            done = dispatch_once()
+            sent += done
+            if done == 0:
                 break
         seconds = time.perf_counter() - started
         time.sleep(0.5)  # the sink counts asynchronously
@@ -145,11 +146,13 @@ def main(argv=None) -> int:
         SurveyInvitation.objects.filter(pk__in=ids).delete()
         stop.set()
         sink.join(10)
-    rate = len(ids) / seconds if seconds else 0.0
+    # Invitations of the seeded history that fell due since the seed are sent too: all count.
+    rate = sent / seconds if seconds else 0.0
     report = {
         "database": database,
         "commit": git_commit(),
         "invitations": len(ids),
+        "sent": sent,
         "seconds": round(seconds, 2),
         "per_second": round(rate, 1),
         "calls": calls,
@@ -158,15 +161,15 @@ def main(argv=None) -> int:
         "load": load_average(),
     }
     print(
-        f"  sent {len(ids)} in {seconds:.2f} s = {rate:.0f} invitations/s "
+        f"  sent {sent} in {seconds:.2f} s = {rate:.0f} invitations/s "
         f"({calls} calls; the SMTP server received {delivered}; load {report['load']})"
     )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"dispatch-{database}.json").write_text(json.dumps(report, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
-    if still_pending or delivered != expected:
-        print(f"FAILED: {still_pending} still pending, {delivered} received of {expected}")
+    if still_pending or delivered != sent or sent < len(ids):
+        print(f"FAILED: {still_pending} still pending, {delivered} received of {sent} sent")
         return 1
     return 0
 

@@ -86,6 +86,20 @@ PAGES: list[Page] = [
         1,
         _admin("admin:repairs_repairrequest_changelist", "?q={street}"),
     ),
+    Page(
+        "admin_requests_all",
+        "superuser",
+        0.2,
+        _admin("admin:repairs_repairrequest_changelist"),
+        "superuser: every association",
+    ),
+    Page(
+        "admin_search_ref_all",
+        "superuser",
+        0.2,
+        _admin("admin:repairs_repairrequest_changelist", "?q={reference}"),
+        "superuser: every association",
+    ),
     Page("admin_dwellings", "staff", 2, _admin("admin:portal_dwelling_changelist")),
     Page("kpi_one", "staff", 1, _admin("admin:surveys_kpidashboard_changelist"), "12 months"),
     Page(
@@ -305,6 +319,6 @@ def pools(tenants: int = 200) -> dict[str, list[Identity]]:
         "planner": planners,
         "craftsman": craftsmen,
         "staff": staff,
-        "superuser": [Identity("superuser", _superuser(), {"fee_day": fee_day})],
+        "superuser": [Identity("superuser", _superuser(), staff[0].fx if staff else {})],
         "anonymous": [Identity("anonymous", None)],
     }
