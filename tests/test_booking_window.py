@@ -166,6 +166,7 @@ def test_the_mark_and_note_read_in_dutch(time_machine, client, chain):
     assert MARKED not in html
 
 
+@pytest.mark.clock
 def test_a_factory_daypart_from_the_clock_helper_can_be_moved(tenant_client, chain):
     # given a visit booked, at whatever hour this runs, in the first daypart the helper
     # says is more than 24 hours ahead

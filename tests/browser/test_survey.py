@@ -15,6 +15,10 @@ from surveys import tasks
 from surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
 from tests import factories
 
+# The repair was completed three hours before whatever "now" is: when the invitation is due
+# depends on it.
+pytestmark = pytest.mark.clock
+
 SURVEY_LINK = re.compile(r"https?://\S+/enquete/[\w-]+/")
 OVERALL = "What grade do you give the repair as a whole? (1 = very bad, 10 = excellent)"
 CRAFTSMAN = "What grade do you give the craftsman? (optional)"

@@ -21,6 +21,10 @@ from repairs.models import RepairCategory, RepairRequest, Responsibility
 from repairs.selectors import categories_for, slots_free_for
 from tests.clock import changeable_slots
 
+# The demo data is made from the real "now": which dayparts are offered, and which of them a
+# tenant may still change, depend on the hour and the day these tests run.
+pytestmark = pytest.mark.clock
+
 REFERENCE = re.compile(r"R-\d{4}-\d{6}")
 CLAIM_LINK = re.compile(r"https?://\S+/account/activeren/\S+/")
 
