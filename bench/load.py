@@ -115,7 +115,7 @@ class Server:
             "--workers", str(self.workers), "--worker-class", "sync",
             "--bind", f"127.0.0.1:{self.port}", "--timeout", "30", "--graceful-timeout", "5",
             "--access-logfile", str(self.access_log), "--access-logformat", ACCESS_FORMAT,
-            "--error-logfile", str(self.error_log), "--chdir", str(ROOT),
+            "--error-logfile", str(self.error_log), "--chdir", str(ROOT), "--no-control-socket",
         ]  # fmt: skip
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command, env=dict(os.environ), start_new_session=True, cwd=ROOT
@@ -325,7 +325,7 @@ def ratio_phase(server, run_dir, single, *, seconds: int, workers: int) -> dict:
 
 def mix_run(server, run_dir, plan, label, *, rate: float, seconds: int, per_user: float) -> dict:
     users = max(1, round(rate * per_user))
-    return run_locust(
+    run = run_locust(
         server,
         run_dir,
         label,
@@ -333,7 +333,10 @@ def mix_run(server, run_dir, plan, label, *, rate: float, seconds: int, per_user
         users=users,
         seconds=seconds,
         env={"BENCH_PLAN": str(plan), "BENCH_USER_RATE": str(rate / users)},
-    ) | {"rate": rate, "users": users, "seconds": seconds}
+    )
+    # Answers received per second of the run (locust's own figure leaves out the ramp-up).
+    achieved = run["client"].get("Aggregated", {}).get("count", 0) / seconds
+    return run | {"rate": rate, "users": users, "seconds": seconds, "achieved": achieved}
 
 
 def print_mix(run: dict) -> None:
@@ -354,7 +357,7 @@ def print_mix(run: dict) -> None:
     total = client.get("Aggregated", {})
     print(
         f"  target {run['rate']:g} req/s with {run['users']} users for {run['seconds']} s: "
-        f"achieved {total.get('rps', 0):.1f} req/s, {total.get('failures', 0)} errors, "
+        f"achieved {run['achieved']:.1f} req/s, {total.get('failures', 0)} errors, "
         f"server p95 {_ms(served.get('Aggregated', {}).get('p95'))} ms",
         flush=True,
     )
@@ -375,7 +378,7 @@ def saturation_phase(server, run_dir, plan, *, steps: list[float], seconds: int,
         served = run["server"].get("Aggregated", {})
         row = {
             "target": rate,
-            "achieved": total.get("rps", 0.0),
+            "achieved": run["achieved"],
             "failures": total.get("failures", 0),
             "count": total.get("count", 0),
             "server_p50": served.get("p50"),

@@ -30,6 +30,8 @@ def plan() -> dict:
 
 
 def _get(user, url: str, cookie: str | None, name: str) -> None:
+    # Each request is one user's: no cookie the server set for an earlier one goes along.
+    user.client.cookiejar.clear()
     headers = {"X-Bench-Page": name}
     if cookie:
         headers["Cookie"] = cookie
