@@ -66,9 +66,11 @@ class Command(BaseCommand):
                     continue
                 written += self._organisation(rng, organisation)
         self.stdout.write(f"Demo history: {written} completed repairs with visits and answers.")
-        # Written in bulk, past the services: the dashboard's monthly rollup is computed anew.
-        result = kpi_rollup_rebuild()
-        self.stdout.write(f"KPI rollup: {result['rows']} rows in {result['months']} months.")
+        if written:
+            # Written in bulk, past the services: the dashboard's monthly rollup is computed
+            # anew (a second run adds nothing and leaves it as it is).
+            result = kpi_rollup_rebuild()
+            self.stdout.write(f"KPI rollup: {result['rows']} rows in {result['months']} months.")
 
     def _organisation(self, rng: random.Random, organisation: Organisation) -> int:
         today = timezone.localdate()
