@@ -15,6 +15,7 @@ all that the earlier one read: a refresh is idempotent and safe to run concurren
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -71,18 +72,36 @@ def kpi_months_mark_stale(*, organisation_id: int, completed: Iterable[datetime.
     )
 
 
-def _lock(month: datetime.date) -> None:
-    """Wait for any refresh of this month to commit; on PostgreSQL, also join the month's
-    rows to their requests, invitations and answers by index for the rest of the
-    transaction. Without that the planner hashes the whole invitation and request tables,
-    whose size grows with the years, for a month of a few ten thousand rows."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s), set_config('enable_hashjoin', 'off', true),"
-                " set_config('enable_mergejoin', 'off', true)",
-                [LOCK_SPACE, month.year * 100 + month.month],
-            )
+@contextmanager
+def _month_locked(month: datetime.date):
+    """Wait for any refresh of this month to commit, and hold the month until this
+    transaction ends. On PostgreSQL the month's rows are also joined to their requests,
+    invitations and answers by index meanwhile: left to itself the planner hashes the whole
+    request and invitation tables, which grow with the years, for a month of a few ten
+    thousand rows. The planner settings are put back before the transaction goes on."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s::integer, %s::integer),"
+            " current_setting('enable_hashjoin'), current_setting('enable_mergejoin')",
+            [LOCK_SPACE, month.year * 100 + month.month],
+        )
+        _locked, hashjoin, mergejoin = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('enable_hashjoin', 'off', true),"
+            " set_config('enable_mergejoin', 'off', true)"
+        )
+    yield
+    # Only after success: a failure rolls the transaction (or savepoint) back, and the
+    # settings with it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('enable_hashjoin', %s, true),"
+            " set_config('enable_mergejoin', %s, true)",
+            [hashjoin, mergejoin],
+        )
 
 
 def _parts() -> dict:
@@ -110,8 +129,7 @@ def kpi_month_refresh(
             return queryset
         return queryset.filter(organisation_id__in=organisations)
 
-    with transaction.atomic():
-        _lock(month)
+    with transaction.atomic(), _month_locked(month):
         parts: dict[tuple[int, int], dict] = defaultdict(_parts)
 
         # The month's requests by their completion, each with its invitation and answer.

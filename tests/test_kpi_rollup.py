@@ -416,3 +416,22 @@ def test_combined_rows_take_one_more_query(renewed, organisation, django_assert_
     # when / then the lead times of those two rows are read
     with django_assert_num_queries(2):
         kpi_rollup_rows(organisation_ids=[organisation.pk], start=DEC, end=MAR)
+
+
+def test_a_refresh_leaves_the_planner_as_it_found_it(world):
+    # given a transaction that goes on after the refresh (PostgreSQL)
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL planner settings")
+
+    # when
+    with transaction.atomic():
+        rollup.kpi_month_refresh(month=JAN)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_hashjoin")
+            hashjoin = cursor.fetchone()[0]
+            cursor.execute("SHOW enable_mergejoin")
+            mergejoin = cursor.fetchone()[0]
+
+    # then
+    assert (hashjoin, mergejoin) == ("on", "on")
+    assert KpiMonth.objects.filter(month=JAN).count() == 3
