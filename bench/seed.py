@@ -18,8 +18,8 @@ Small tables go through the ORM (bulk_create), the large ones through COPY on pa
 connections. Every CHECK, UNIQUE and exclusion constraint holds during the load; foreign keys
 are checked once at the end with one anti-join per key instead of per row. A column added to a
 model later gets its default (or NULL); a NOT NULL column without a default stops the seed
-with its name. Afterwards the seed runs the refresh/rebuild commands the project has
-(stored dwelling areas, the KPI rollup) and VACUUM ANALYZE.
+with its name. Afterwards the seed runs ANALYZE, the refresh/rebuild commands the project
+has (stored dwelling areas, the KPI rollup) and VACUUM ANALYZE.
 
 Everything is drawn from one seeded random generator: the same arguments give the same data
 (apart from "now", which anchors the history).
@@ -1603,6 +1603,9 @@ def main(argv=None) -> int:
         seeder.write_slots()
     with timed("reference counters, sequences, foreign-key check", timings):
         seeder.finish()
+    # Statistics first, so the derived-data commands plan their queries on the real sizes.
+    with timed("ANALYZE", timings):
+        connection.cursor().execute("ANALYZE")
     connection.close()
     refreshed = seeder.refresh_commands()
     if not args.no_vacuum:
