@@ -17,7 +17,6 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
-    ExpressionWrapper,
     F,
     FilteredRelation,
     Func,
@@ -29,8 +28,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, Least
-from django.db.models.lookups import Exact
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -108,34 +106,6 @@ CONTRACT = "run__"
 TYPE_PERIOD = "type_periods__"
 
 
-def _fee_per_year(type_fees: dict[int, list[ContractTypeFee]]):
-    """A joined row's fee per year: its contract's fee for the dwelling's type on those days
-    (the type period's, else the dwelling's own), else the contract's general fee."""
-    money = DecimalField(max_digits=14, decimal_places=2)
-    general = F(CONTRACT + "fee_per_dwelling_year")
-    dwelling_type = Coalesce(F(TYPE_PERIOD + "dwelling_type"), F("dwelling_type"))
-    per_contract = [
-        When(
-            **{CONTRACT + "pk": contract_id},
-            then=Case(
-                *[
-                    When(
-                        Exact(dwelling_type, Value(fee.dwelling_type)),
-                        then=Value(fee.fee_per_dwelling_year),
-                    )
-                    for fee in fees
-                ],
-                default=general,
-                output_field=money,
-            ),
-        )
-        for contract_id, fees in type_fees.items()
-    ]
-    if not per_contract:
-        return Cast(general, money)
-    return Case(*per_contract, default=general, output_field=money)
-
-
 def _earns_on(day: datetime.date) -> Q:
     """A joined row that earns on the day: its contract runs then, its dwelling is in the
     portfolio then, and its type period (if the dwelling has any) holds the day. A dwelling's
@@ -164,17 +134,14 @@ def _earns_on(day: datetime.date) -> Q:
 
 
 def _figures(
-    contracts: list[Contract],
-    type_fees: dict[int, list[ContractTypeFee]],
-    start: datetime.date,
-    end: datetime.date,
-) -> dict[int, dict]:
-    """The period's figures of the contracts in ONE aggregate query, grouped by contract: the
-    dwellings that earn on the first and on the last day, the dwelling-days and Σ fee per year
-    × days. It sums the rows dwelling × contract of its stored area × the dwelling's type
-    periods (a dwelling without periods gives one row, at its own type); a row's days are
-    those that lie in the period, the contract, the portfolio and the type period alike."""
-    contract_ids = [contract.pk for contract in contracts]
+    contracts: list[Contract], start: datetime.date, end: datetime.date
+) -> dict[int, list[dict]]:
+    """The period's figures of the contracts in ONE aggregate query, grouped by contract and
+    dwelling type: the dwellings that earn on the first and on the last day, and the
+    dwelling-days. It sums the rows dwelling × contract of its stored area × the dwelling's
+    type periods (a dwelling without periods gives one row, at its own type); a row's days are
+    those that lie in the period, the contract, the portfolio and the type period alike.
+    Grouping by type keeps the sums in integers; the fee per type is applied to them after."""
     first_day = Greatest(
         Value(start),
         F(CONTRACT + "valid_from"),
@@ -189,64 +156,81 @@ def _figures(
         Coalesce(F(TYPE_PERIOD + "valid_until"), Value(end)),
         output_field=DateField(),
     )
-    span = Greatest(DaysBetween(last_day, first_day) + 1, Value(0), output_field=IntegerField())
-    # PostgreSQL's GREATEST skips NULLs: rows without a contract stay out of the sums.
-    under_contract = Q(**{CONTRACT + "pk__isnull": False})
-    money = DecimalField(max_digits=18, decimal_places=4)
     rows = (
         Dwelling.objects.filter(
-            organisation_id__in={contract.organisation_id for contract in contracts}
+            # only dwellings in the portfolio at some day of the period can earn in it
+            Q(in_portfolio_until__isnull=True) | Q(in_portfolio_until__gte=start),
+            organisation_id__in={contract.organisation_id for contract in contracts},
+            in_portfolio_from__lte=end,
         )
         .annotate(
             run=FilteredRelation(
                 "area_link__area__contracts",
-                condition=Q(area_link__area__contracts__pk__in=contract_ids),
+                condition=Q(area_link__area__contracts__pk__in=[c.pk for c in contracts]),
             )
         )
+        .filter(run__isnull=False)
         .order_by()
-        .values(fee_contract=F(CONTRACT + "pk"))
+        .values(
+            fee_contract=F(CONTRACT + "pk"),
+            fee_type=Coalesce(F(TYPE_PERIOD + "dwelling_type"), F("dwelling_type")),
+        )
         .annotate(
             dwellings_at_start=Count("pk", filter=_earns_on(start)),
             dwellings_at_end=Count("pk", filter=_earns_on(end)),
-            dwelling_days=Sum(span, filter=under_contract),
-            fee_days=Sum(
-                ExpressionWrapper(span * _fee_per_year(type_fees), output_field=money),
-                filter=under_contract,
+            dwelling_days=Sum(
+                Greatest(
+                    DaysBetween(last_day, first_day) + 1, Value(0), output_field=IntegerField()
+                )
             ),
         )
     )
-    return {row["fee_contract"]: row for row in rows if row["fee_contract"] is not None}
+    figures: dict[int, list[dict]] = {}
+    for row in rows:
+        figures.setdefault(row["fee_contract"], []).append(row)
+    return figures
 
 
 def _lines(contracts, start: datetime.date, end: datetime.date) -> list[FeeLine]:
     """Fee lines of the contracts (a queryset): four queries for any number of contracts and
-    dwellings — the contracts, their type fees, the stored areas of dwellings that lack one,
-    and the one aggregate."""
+    dwellings — the contracts, the stored areas of dwellings that lack one, the one
+    aggregate, and the contracts' type fees."""
     if end.year != start.year:
         raise ValueError("A fee period lies within one calendar year.")
     contracts = list(contracts)
     if not contracts:
         return []
-    type_fees: dict[int, list[ContractTypeFee]] = {}
-    for fee in ContractTypeFee.objects.filter(contract__in=contracts).order_by("contract_id", "pk"):
-        type_fees.setdefault(fee.contract_id, []).append(fee)
     dwelling_areas_fill_missing(
         organisation_ids={contract.organisation_id for contract in contracts}
     )
-    figures = _figures(contracts, type_fees, start, end)
+    figures = _figures(contracts, start, end)
+    type_fees: dict[int, list[ContractTypeFee]] = {}
+    for fee in ContractTypeFee.objects.filter(contract__in=contracts).order_by("contract_id", "pk"):
+        type_fees.setdefault(fee.contract_id, []).append(fee)
     days_in_year = Decimal(366 if calendar.isleap(start.year) else 365)
     lines = []
     for contract in contracts:
-        row = figures.get(contract.pk, {})
+        fee_of_type = {
+            fee.dwelling_type: fee.fee_per_dwelling_year for fee in type_fees.get(contract.pk, [])
+        }
+        groups = figures.get(contract.pk, [])
+        days = sum(group["dwelling_days"] or 0 for group in groups)
+        # Σ fee per year × days, exactly, in Decimal: the days are integers.
+        fee_days = sum(
+            (
+                fee_of_type.get(group["fee_type"], contract.fee_per_dwelling_year)
+                * (group["dwelling_days"] or 0)
+                for group in groups
+            ),
+            Decimal("0"),
+        )
         lines.append(
             FeeLine(
                 contract=contract,
-                dwellings_start=row.get("dwellings_at_start", 0),
-                dwellings_end=row.get("dwellings_at_end", 0),
-                dwelling_days=row.get("dwelling_days") or 0,
-                amount=(Decimal(row.get("fee_days") or 0) / days_in_year).quantize(
-                    CENT, rounding=ROUND_HALF_UP
-                ),
+                dwellings_start=sum(group["dwellings_at_start"] for group in groups),
+                dwellings_end=sum(group["dwellings_at_end"] for group in groups),
+                dwelling_days=days,
+                amount=(fee_days / days_in_year).quantize(CENT, rounding=ROUND_HALF_UP),
                 type_fees=type_fees.get(contract.pk, []),
             )
         )

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import F, OuterRef, Q
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from portal.models import Dwelling, Organisation
@@ -188,15 +189,30 @@ def dwelling_areas_refresh(
 def dwelling_areas_fill_missing(*, organisation_ids: Iterable[int]) -> int:
     """Give an area row to each of the associations' dwellings that has none: dwellings
     written past the model's signals (a bulk insert that sent no `dwellings_changed`), so
-    that none goes unbilled. One statement, whether or not any is missing (so a page asks
-    the same number of questions either way); existing rows are left alone."""
+    that none goes unbilled. Existing rows are left alone.
+
+    One statement whether or not any is missing, so a page asks the same number of questions
+    either way. Rows exist only for dwellings, one each, so while the associations hold as
+    many rows as dwellings none is missing: the statement compares the two counts first
+    (index-only, computed once) and only then looks for the dwellings without a row."""
+    ids = sorted(set(organisation_ids))
+    some_missing = ~Exact(
+        _count_of(Dwelling.objects.filter(organisation_id__in=ids)),
+        _count_of(DwellingArea.objects.filter(organisation_id__in=ids)),
+    )
     return dwelling_areas_write(
-        Dwelling.objects.filter(organisation_id__in=list(organisation_ids), area_link__isnull=True),
+        Dwelling.objects.filter(some_missing, organisation_id__in=ids, area_link__isnull=True),
         rules=PostcodeRule.objects,
         table=DwellingArea._meta.db_table,
         using=router.db_for_write(DwellingArea),
         only_missing=True,
     )
+
+
+def _count_of(rows) -> Subquery:
+    """COUNT(*) of the rows, as a scalar subquery that does not depend on the outer row."""
+    counted = rows.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("*"))
+    return Subquery(counted.values("n"), output_field=IntegerField())
 
 
 def postcode_rule_coverage(
