@@ -269,7 +269,7 @@ def server_side(rows: list[tuple[str, int, float]]) -> dict:
         times = [ms for _s, ms in items]
         result[page] = {
             "count": len(items),
-            "errors": sum(1 for status, _ms in items if status >= 500 or status == 0),
+            "errors": sum(1 for status, _ms in items if status != 200),
             "mean": sum(times) / len(times),
             "p50": percentile(times, 0.5),
             "p95": percentile(times, 0.95),
@@ -300,8 +300,10 @@ def ratio_phase(server, run_dir, single, *, seconds: int, workers: int) -> dict:
         served = run["server"].get(name, {})
         results[name] = {
             "url": url,
-            "rps": client.get("rps"),
-            "failures": client.get("failures", 0),
+            # Answers the server logged in the run: locust's own CSV can miss the last ones
+            # of a run of a few seconds.
+            "rps": served.get("count", 0) / seconds,
+            "failures": max(client.get("failures", 0), served.get("errors", 0)),
             "server_mean_ms": served.get("mean"),
         }
     bare = results.get("bare", {})
@@ -334,9 +336,18 @@ def mix_run(server, run_dir, plan, label, *, rate: float, seconds: int, per_user
         seconds=seconds,
         env={"BENCH_PLAN": str(plan), "BENCH_USER_RATE": str(rate / users)},
     )
-    # Answers received per second of the run (locust's own figure leaves out the ramp-up).
-    achieved = run["client"].get("Aggregated", {}).get("count", 0) / seconds
-    return run | {"rate": rate, "users": users, "seconds": seconds, "achieved": achieved}
+    # Answers per second of the run, as the server logged them (locust's own figure leaves
+    # out the ramp-up, and its CSV can miss the last answers of a short run).
+    served = run["server"].get("Aggregated", {})
+    achieved = served.get("count", 0) / seconds
+    failures = max(run["client"].get("Aggregated", {}).get("failures", 0), served.get("errors", 0))
+    return run | {
+        "rate": rate,
+        "users": users,
+        "seconds": seconds,
+        "achieved": achieved,
+        "failures": failures,
+    }
 
 
 def print_mix(run: dict) -> None:
@@ -354,10 +365,9 @@ def print_mix(run: dict) -> None:
             f"{_ms(c.get('p50')):>10} {_ms(c.get('p95')):>7} {_ms(c.get('p99')):>7} "
             f"{_ms(s.get('p50')):>10} {_ms(s.get('p95')):>7} {_ms(s.get('p99')):>7}"
         )
-    total = client.get("Aggregated", {})
     print(
         f"  target {run['rate']:g} req/s with {run['users']} users for {run['seconds']} s: "
-        f"achieved {run['achieved']:.1f} req/s, {total.get('failures', 0)} errors, "
+        f"achieved {run['achieved']:.1f} req/s, {run['failures']} errors, "
         f"server p95 {_ms(served.get('Aggregated', {}).get('p95'))} ms",
         flush=True,
     )
@@ -379,8 +389,8 @@ def saturation_phase(server, run_dir, plan, *, steps: list[float], seconds: int,
         row = {
             "target": rate,
             "achieved": run["achieved"],
-            "failures": total.get("failures", 0),
-            "count": total.get("count", 0),
+            "failures": run["failures"],
+            "count": served.get("count", 0),
             "server_p50": served.get("p50"),
             "server_p95": served.get("p95"),
             "client_p95": total.get("p95"),
@@ -447,7 +457,7 @@ def main(argv=None) -> int:
             )  # fmt: skip
             print_mix(run)
             report["load"] = run
-            failures += run["client"].get("Aggregated", {}).get("failures", 0)
+            failures += run["failures"]
         if args.saturation:
             steps = [float(step) for step in args.steps.split(",")]
             report["saturation"] = saturation_phase(
