@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.core.mail import EmailMessage, mailers
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 
 from .models import SentMail
 
@@ -77,11 +77,13 @@ def mail_send_once_many(
     removed again, and the caller commits what was sent and then raises `error`, so that a
     mail that went out is never sent twice and one that did not goes out on a later run.
     """
-    if not transaction.get_connection().in_atomic_block:
+    db = router.db_for_write(SentMail)
+    if not transaction.get_connection(db).in_atomic_block:
         raise RuntimeError("mail_send_once_many runs inside the caller's transaction.")
     result = MailBatch()
     keys = [key for key, _build in items]
-    earlier = set(SentMail.objects.filter(key__in=keys).values_list("key", flat=True))
+    # Read where the key rows are written: a replica could still miss one sent just now.
+    earlier = set(SentMail.objects.using(db).filter(key__in=keys).values_list("key", flat=True))
     messages = []
     for key, build in items:
         if key in earlier:
@@ -91,8 +93,10 @@ def mail_send_once_many(
     if not messages:
         return result
     try:
-        with transaction.atomic():
-            SentMail.objects.bulk_create([_sent_mail(key, message) for key, message in messages])
+        with transaction.atomic(using=db):
+            SentMail.objects.using(db).bulk_create(
+                [_sent_mail(key, message) for key, message in messages]
+            )
     except IntegrityError:
         # Another sender wrote one of these keys since it was read: one by one, each key
         # row then decides on its own.
@@ -110,7 +114,7 @@ def mail_send_once_many(
             logger.warning("Closing the mail connection failed.", exc_info=True)
     if result.error is not None:
         result.unsent = [key for key, _message in messages[len(result.sent) :]]
-        SentMail.objects.filter(key__in=result.unsent).delete()
+        SentMail.objects.using(db).filter(key__in=result.unsent).delete()
     return result
 
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -73,12 +73,13 @@ def kpi_months_mark_stale(*, organisation_id: int, completed: Iterable[datetime.
 
 
 @contextmanager
-def _month_locked(month: datetime.date):
+def _month_locked(month: datetime.date, using: str):
     """Wait for any refresh of this month to commit, and hold the month until this
     transaction ends. On PostgreSQL the month's rows are also joined to their requests,
     invitations and answers by index meanwhile: left to itself the planner hashes the whole
     request and invitation tables, which grow with the years, for a month of a few ten
     thousand rows. The planner settings are put back before the transaction goes on."""
+    connection = connections[using]
     if connection.vendor != "postgresql":
         yield
         return
@@ -104,6 +105,12 @@ def _month_locked(month: datetime.date):
         )
 
 
+def _database() -> str:
+    """Where the rollup is written; it is computed there too, never from a replica that may
+    lag behind the month it holds the lock of."""
+    return router.db_for_write(KpiMonth)
+
+
 def _parts() -> dict:
     return {"leads": [], **dict.fromkeys(ROLLUP_SUMS, 0)}
 
@@ -119,6 +126,7 @@ def kpi_month_refresh(
     the stored ones; the stale marks `stale_ids` go in the same transaction. Returns the
     number of rows written."""
     now = now or timezone.now()
+    db = _database()
     month = month.replace(day=1)
     start = datetime.datetime.combine(month, datetime.time.min, tzinfo=AMSTERDAM)
     end = datetime.datetime.combine(next_month(month), datetime.time.min, tzinfo=AMSTERDAM)
@@ -129,12 +137,12 @@ def kpi_month_refresh(
             return queryset
         return queryset.filter(organisation_id__in=organisations)
 
-    with transaction.atomic(), _month_locked(month):
+    with transaction.atomic(using=db), _month_locked(month, db):
         parts: dict[tuple[int, int], dict] = defaultdict(_parts)
 
         # The month's requests by their completion, each with its invitation and answer.
         requests = scoped(
-            RepairRequest.objects.filter(
+            RepairRequest.objects.using(db).filter(
                 completed_at__gte=start, completed_at__lt=end, contract__isnull=False
             )
         ).annotate(
@@ -187,7 +195,9 @@ def kpi_month_refresh(
         # Visits by the month of the visit, with the contract of their request.
         visits = (
             scoped(
-                Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end).filter(
+                Appointment.objects.using(db)
+                .filter(starts_at__gte=start, starts_at__lt=end)
+                .filter(
                     Q(status=AppointmentStatus.DONE)
                     | Q(status=AppointmentStatus.PLANNED, ends_at__lt=now)
                 )
@@ -216,9 +226,9 @@ def kpi_month_refresh(
 
         contracts = {
             pk: (contractor_id, area_id)
-            for pk, contractor_id, area_id in Contract.objects.filter(
-                pk__in={contract_id for _organisation, contract_id in parts}
-            ).values_list("pk", "contractor_id", "area_id")
+            for pk, contractor_id, area_id in Contract.objects.using(db)
+            .filter(pk__in={contract_id for _organisation, contract_id in parts})
+            .values_list("pk", "contractor_id", "area_id")
         }
         rows = []
         for (organisation_id, contract_id), figures in sorted(parts.items()):
@@ -238,11 +248,11 @@ def kpi_month_refresh(
                     **figures,
                 )
             )
-        scoped(KpiMonth.objects.filter(month=month)).delete()
-        KpiMonth.objects.bulk_create(rows)
+        scoped(KpiMonth.objects.using(db).filter(month=month)).delete()
+        KpiMonth.objects.using(db).bulk_create(rows)
         stale_ids = list(stale_ids)
         if stale_ids:
-            KpiMonthStale.objects.filter(pk__in=stale_ids).delete()
+            KpiMonthStale.objects.using(db).filter(pk__in=stale_ids).delete()
     return len(rows)
 
 
@@ -258,7 +268,7 @@ def kpi_rollup_refresh(
         plan[month] = None
         month = previous_month(month)
     stale: dict[datetime.date, list[int]] = defaultdict(list)
-    for pk, organisation_id, stale_month in KpiMonthStale.objects.values_list(
+    for pk, organisation_id, stale_month in KpiMonthStale.objects.using(_database()).values_list(
         "pk", "organisation_id", "month"
     ):
         stale[stale_month].append(pk)
@@ -275,21 +285,22 @@ def kpi_rollup_refresh(
 def kpi_rollup_rebuild(*, since: datetime.date | None = None) -> dict:
     """Compute every month from `since` (None: the first month with data) up to now."""
     now = timezone.now()
+    db = _database()
     if since is None:
         firsts = [
-            RepairRequest.objects.filter(status=Status.COMPLETED).aggregate(
-                first=Min("completed_at")
-            )["first"],
-            Appointment.objects.filter(
-                status__in=[AppointmentStatus.DONE, AppointmentStatus.PLANNED]
-            ).aggregate(first=Min("starts_at"))["first"],
+            RepairRequest.objects.using(db)
+            .filter(status=Status.COMPLETED)
+            .aggregate(first=Min("completed_at"))["first"],
+            Appointment.objects.using(db)
+            .filter(status__in=[AppointmentStatus.DONE, AppointmentStatus.PLANNED])
+            .aggregate(first=Min("starts_at"))["first"],
         ]
         firsts = [moment for moment in firsts if moment is not None]
         if not firsts:
-            KpiMonth.objects.all().delete()
+            KpiMonth.objects.using(db).all().delete()
             return {"months": 0, "rows": 0}
         since = month_of(min(firsts))
-        KpiMonth.objects.filter(month__lt=since).delete()
+        KpiMonth.objects.using(db).filter(month__lt=since).delete()
     month, last, months, rows = since.replace(day=1), month_of(now), 0, 0
     while month <= last:
         rows += kpi_month_refresh(month=month, now=now)
