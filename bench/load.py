@@ -12,7 +12,8 @@ with locust (bench/locustfile.py) on the loopback only. Every phase is bounded i
 server is stopped at the end, also on errors or Ctrl-C.
 
 Phases:
-- ratio: a closed loop at fixed concurrency (= workers) on one URL at a time: the bare view,
+- ratio: a closed loop (threads here, each sending the next request when the last is
+  answered) at fixed concurrency (= workers) on one URL at a time: the bare view,
   tenant list and detail, the planner queue, the admin request list and the login page;
   ratio = page throughput / bare throughput (and the same from mean server time);
 - load: --rate requests/s over the mix for --duration seconds, as many locust users at a
@@ -27,12 +28,14 @@ Exits non-zero when a request fails (a non-200 answer or a timeout), unless --al
 import argparse
 import contextlib
 import csv
+import http.client
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -278,7 +281,50 @@ def server_side(rows: list[tuple[str, int, float]]) -> dict:
     return result
 
 
-def ratio_phase(server, run_dir, single, *, seconds: int, workers: int) -> dict:
+def closed_loop(
+    server: Server, url: str, cookie: str | None, name: str, *, clients: int, seconds: float
+) -> dict:
+    """`clients` threads that each send the next request as soon as the last is answered;
+    answers per second over the time from the first request to the last answer."""
+    host, port = "127.0.0.1", server.port
+    headers = {"X-Bench-Page": name, **({"Cookie": cookie} if cookie else {})}
+    counts = [0] * clients
+    errors = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+    deadline = [0.0]
+    finished = [0.0] * clients
+
+    def client(index: int) -> None:
+        barrier.wait()
+        while time.perf_counter() < deadline[0]:
+            connection = http.client.HTTPConnection(host, port, timeout=60)
+            try:
+                connection.request("GET", url, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status == 200:
+                    counts[index] += 1
+                else:
+                    errors[index] += 1
+            except OSError:
+                errors[index] += 1
+            finally:
+                connection.close()
+        finished[index] = time.perf_counter()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    deadline[0] = started + seconds
+    barrier.wait()
+    for thread in threads:
+        thread.join(seconds + 120)
+    elapsed = max(finished) - started
+    return {"count": sum(counts), "errors": sum(errors), "rps": sum(counts) / elapsed}
+
+
+def ratio_phase(server, single, *, seconds: int, workers: int) -> dict:
     print(
         f"Ratio to the bare view: closed loop, {workers} clients, {seconds} s per page", flush=True
     )
@@ -287,23 +333,14 @@ def ratio_phase(server, run_dir, single, *, seconds: int, workers: int) -> dict:
         if name not in single:
             continue
         url, cookie = single[name]
-        run = run_locust(
-            server,
-            run_dir,
-            f"ratio-{name}",
-            user_class="ClosedLoopUser",
-            users=workers,
-            seconds=seconds,
-            env={"BENCH_URL": url, "BENCH_COOKIE": cookie or "", "BENCH_NAME": name},
-        )
-        client = run["client"].get("Aggregated", {})
-        served = run["server"].get(name, {})
+        mark = server.mark()
+        run = closed_loop(server, url, cookie, name, clients=workers, seconds=seconds)
+        time.sleep(0.3)  # let the last access-log lines land
+        served = server_side(server.records(mark)).get(name, {})
         results[name] = {
             "url": url,
-            # Answers the server logged in the run: locust's own CSV can miss the last ones
-            # of a run of a few seconds.
-            "rps": served.get("count", 0) / seconds,
-            "failures": max(client.get("failures", 0), served.get("errors", 0)),
+            "rps": run["rps"],
+            "failures": run["errors"],
             "server_mean_ms": served.get("mean"),
         }
     bare = results.get("bare", {})
@@ -446,7 +483,7 @@ def main(argv=None) -> int:
         warm_up(server, plan, args.workers)
         if not args.no_ratio:
             report["ratio"] = ratio_phase(
-                server, run_dir, single, seconds=args.ratio_seconds, workers=args.workers
+                server, single, seconds=args.ratio_seconds, workers=args.workers
             )
             failures += sum(row["failures"] for row in report["ratio"].values())
         if not args.no_load:

@@ -4,8 +4,7 @@ MixUser: many users, each at a constant throughput (BENCH_USER_RATE requests/s),
 fixed arrival rate over the weighted page mix in BENCH_PLAN (a JSON file load.py writes: per
 page its weight and the URLs with the session cookie of a pre-logged-in user). A slow response
 delays only the user that waits for it, so with enough users the rate holds (an open loop,
-not a closed one). ClosedLoopUser: no wait, one URL (BENCH_URL, BENCH_COOKIE), for the
-throughput of a page against the bare view.
+not a closed one).
 
 Every request carries X-Bench-Page, which gunicorn's access log records next to the server
 time, so load.py reports server-side percentiles per page as well.
@@ -16,7 +15,7 @@ import os
 import random
 
 import gevent
-from locust import FastHttpUser, constant, constant_throughput, task
+from locust import FastHttpUser, constant_throughput, task
 
 _plan = None
 
@@ -61,17 +60,3 @@ class MixUser(FastHttpUser):
         page = random.choices(pages, weights=[p["weight"] for p in pages])[0]
         url, cookie = random.choice(page["entries"])
         _get(self, url, cookie, page["name"])
-
-
-class ClosedLoopUser(FastHttpUser):
-    wait_time = constant(0)
-    network_timeout = 60.0
-
-    @task
-    def page(self) -> None:
-        _get(
-            self,
-            os.environ["BENCH_URL"],
-            os.environ.get("BENCH_COOKIE") or None,
-            os.environ.get("BENCH_NAME", "page"),
-        )
