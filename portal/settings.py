@@ -13,6 +13,7 @@ import environ
 import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -258,6 +259,17 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+# Four queues, so that a long import or a mail batch never holds up an alert. A worker
+# started without -Q (make run, docker compose) takes all four; at scale each queue gets
+# workers of its own (docs/scaling.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "mail", "imports", "reports")]
+CELERY_TASK_ROUTES = {
+    "portal.tasks.import_job_run": {"queue": "imports"},
+    "surveys.tasks.surveys_run": {"queue": "mail"},
+    "repairs.tasks.appointment_reminders_send": {"queue": "mail"},
+    "surveys.tasks.kpi_rollup_refresh": {"queue": "reports"},
+}
 
 # Cache and sessions. With Redis: one cache shared by every node, and sessions read from it
 # with the database behind (cached_db), so that neither a restart nor an outage of Redis logs
