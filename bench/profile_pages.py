@@ -5,6 +5,7 @@
     .venv/bin/python bench/profile_pages.py                 # in-process p50/p95, queries, ÷ bare
     .venv/bin/python bench/profile_pages.py --profile DIR   # and a pyinstrument profile per page
     .venv/bin/python bench/profile_pages.py --http          # req/s through gunicorn, ÷ bare
+    .venv/bin/python bench/profile_pages.py --compare DIR   # against another checkout
 
 Runs with bench.settings, the production settings over plain http (DEBUG off, so the cached
 template loader and the manifest static storage are what is measured), on the database named
@@ -16,6 +17,7 @@ connections busy for a fixed time per page. What the profiles showed is in bench
 """
 
 import argparse
+import json
 import multiprocessing
 import os
 import socket
@@ -78,13 +80,15 @@ def detail_path(email: str) -> str:
 
 
 def pages(only: str | None):
+    chosen = {"bare view", *only.split(",")} if only else None
     for label, email, url in PAGES:
-        if only and label not in (only, "bare view"):
+        if chosen and label not in chosen:
             continue
         yield label, email, url or detail_path(email)
 
 
-def measure(client: Client, url: str, rounds: int) -> tuple[list[float], list[float], int]:
+def warm_up(client: Client, url: str) -> int:
+    """Ten requests to fill what is kept per process; returns the queries of one more."""
     for _ in range(10):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
@@ -96,6 +100,10 @@ def measure(client: Client, url: str, rounds: int) -> tuple[list[float], list[fl
 
     with connection.execute_wrapper(count):
         client.get(url)
+    return len(executed)
+
+
+def measure(client: Client, url: str, rounds: int) -> tuple[list[float], list[float]]:
     # CPU time of this process as well as wall time: on a shared machine the wall time
     # follows the load of everything else; with SQLite the database work is in the CPU time.
     times, cpu_times = [], []
@@ -105,7 +113,7 @@ def measure(client: Client, url: str, rounds: int) -> tuple[list[float], list[fl
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
         reset_queries()
-    return times, cpu_times, len(executed)
+    return times, cpu_times
 
 
 def profile(client: Client, url: str, label: str, folder: Path, rounds: int) -> None:
@@ -134,7 +142,8 @@ def in_process(args) -> None:
     bare_cpu = None
     for label, email, url in pages(args.only):
         client = client_for(email)
-        times, cpu_times, queries = measure(client, url, args.rounds)
+        queries = warm_up(client, url)
+        times, cpu_times = measure(client, url, args.rounds)
         p50, p95 = statistics.median(times), statistics.quantiles(times, n=20)[18]
         cpu = statistics.median(cpu_times)
         bare_cpu = bare_cpu or cpu
@@ -151,6 +160,75 @@ def in_process(args) -> None:
         f"(in-process, DEBUG={settings.DEBUG}, {connection.vendor}, "
         f"sessions {settings.SESSION_ENGINE.rsplit('.', 1)[-1]}, "
         f"{args.rounds} rounds after 10 warm-up)"
+    )
+
+
+def serve() -> None:
+    """For --compare: measure on request, one JSON line in, one out."""
+    clients = {}
+    for line in sys.stdin:
+        order = json.loads(line)
+        label = order["label"]
+        if label not in clients:
+            ((_, email, url),) = [page for page in pages(None) if page[0] == label]
+            client = client_for(email)
+            clients[label] = (client, url, warm_up(client, url))
+        client, url, queries = clients[label]
+        times, cpu_times = measure(client, url, order["rounds"])
+        print(json.dumps({"wall": times, "cpu": cpu_times, "queries": queries}), flush=True)
+
+
+def compare(args) -> None:
+    """This checkout against another one (say, the commit before a change), page by page in
+    alternating batches, so that both see the same load on a shared machine."""
+    trees = {"other": Path(args.compare).resolve(), "this": BASE_DIR}
+    servers = {
+        name: subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            [sys.executable, str(tree / "bench" / "profile_pages.py"), "--serve"],
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name, tree in trees.items()
+    }
+    results = {name: {} for name in trees}
+    try:
+        for label, _email, _url in pages(args.only):
+            for _ in range(args.batches):
+                for name, server in servers.items():
+                    server.stdin.write(json.dumps({"label": label, "rounds": args.rounds}) + "\n")
+                    server.stdin.flush()
+                    answer = json.loads(server.stdout.readline())
+                    result = results[name].setdefault(label, {"cpu": [], "batches": []})
+                    result["cpu"] += answer["cpu"]
+                    result["batches"].append(statistics.median(answer["cpu"]))
+                    result["queries"] = answer["queries"]
+    finally:
+        for server in servers.values():
+            server.stdin.close()
+            server.wait()
+    print(f"other: {trees['other']}  this: {trees['this']}")
+    print(
+        f"{'page':<16} {'queries':>9} {'CPU p50 ms':>15} {'best batch ms':>15} "
+        f"{'÷ bare (p50)':>15} {'change':>7}"
+    )
+    bare = {name: statistics.median(results[name]["bare view"]["cpu"]) for name in trees}
+    for label, _email, _url in pages(args.only):
+        other, this = results["other"][label], results["this"][label]
+        cpu = {name: statistics.median(results[name][label]["cpu"]) for name in trees}
+        print(
+            f"{label:<16} {other['queries']:>4}→{this['queries']:<4} "
+            f"{cpu['other'] * 1000:>6.2f}→{cpu['this'] * 1000:<8.2f} "
+            f"{min(other['batches']) * 1000:>6.2f}→{min(this['batches']) * 1000:<8.2f} "
+            f"{bare['other'] / cpu['other']:>6.3f}→{bare['this'] / cpu['this']:<8.3f} "
+            f"{cpu['this'] / cpu['other'] - 1:>+7.0%}"
+        )
+    print(
+        f"(in-process CPU time per request, {args.batches} alternating batches of "
+        f"{args.rounds} per page and checkout, {connection.vendor}, "
+        f"sessions {settings.SESSION_ENGINE.rsplit('.', 1)[-1]})"
     )
 
 
@@ -236,17 +314,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--profile", metavar="DIR", help="write a pyinstrument profile per page")
-    parser.add_argument("--only", help="one page label (the bare view is always measured)")
+    parser.add_argument("--only", help="page labels, comma-separated (and always the bare view)")
     parser.add_argument("--http", action="store_true", help="through gunicorn instead")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--compare", metavar="DIR", help="against the checkout in DIR")
+    parser.add_argument("--batches", type=int, default=6, help="with --compare")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
         call_command("collectstatic", interactive=False, verbosity=0)
-    if args.http:
+    if args.serve:
+        serve()
+    elif args.compare:
+        compare(args)
+    elif args.http:
         over_http(args)
     else:
         in_process(args)
