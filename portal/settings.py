@@ -140,10 +140,12 @@ def _connection_settings(database: dict) -> None:
 for _database in DATABASES.values():
     _connection_settings(_database)
 if "replica" in DATABASES and DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
-    # A replica pointed at a primary by mistake still refuses every write.
+    # A replica pointed at a primary by mistake still refuses every write; one that does not
+    # answer is given up on quickly (reports then read from the primary: portal.db_router).
     DATABASES["replica"].setdefault("OPTIONS", {})["options"] = (
         "-c default_transaction_read_only=on"
     )
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 3)
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
