@@ -21,10 +21,6 @@ from repairs.models import RepairCategory, RepairRequest, Responsibility
 from repairs.selectors import categories_for, slots_free_for
 from tests.clock import changeable_slots
 
-# The demo data is made from the real "now": which dayparts are offered, and which of them a
-# tenant may still change, depend on the hour and the day these tests run.
-pytestmark = pytest.mark.clock
-
 REFERENCE = re.compile(r"R-\d{4}-\d{6}")
 CLAIM_LINK = re.compile(r"https?://\S+/account/activeren/\S+/")
 
@@ -77,6 +73,9 @@ def slot_bookings(contract) -> dict[int, int]:
     )
 
 
+# The demo data is made from the real "now": which dayparts are offered, and which of them the
+# tenant may still move or cancel, depend on the hour and the day this runs.
+@pytest.mark.clock
 def test_tenant_claims_account_reports_moves_and_cancels(
     demo, page, switch_to_english, daypart_radio, mailoutbox, tmp_path
 ):
@@ -279,6 +278,8 @@ def test_emergency_shows_the_number_and_tells_the_contractor(
     assert re.match(rf"(EMERGENCY|SPOED)\b.*{reference}", mailoutbox[0].subject)
 
 
+# The lockout ends 15 minutes after whatever "now" is, and the page tells the time.
+@pytest.mark.clock
 def test_login_locks_after_five_wrong_passwords(
     tenant_account, page, switch_to_english, log_in, settings
 ):
