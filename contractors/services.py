@@ -101,14 +101,23 @@ DWELLING_IDS_PER_STATEMENT = 5000
 
 
 def dwelling_areas_write(
-    dwellings, *, rules, table: str, using: str = "default", only_missing: bool = False
+    dwellings,
+    *,
+    rules,
+    table: str,
+    using: str = "default",
+    only_missing: bool = False,
+    many: bool = False,
 ) -> int:
     """Write the area of each dwelling in the queryset into the table of `DwellingArea`, in
     one INSERT … SELECT that evaluates `area_rule` in the database; an existing row is only
     rewritten when its area changes. Returns the number of rows inserted or changed.
 
     Takes the managers and table as arguments so that a migration can run it on its
-    historical models; everyone else calls `dwelling_areas_refresh`."""
+    historical models; everyone else calls `dwelling_areas_refresh`. With `many` (thousands
+    of dwellings) PostgreSQL's JIT is switched off for the rest of the transaction: the two
+    rule lookups per dwelling are estimated high enough to be compiled, which takes longer
+    than running them."""
     rows = (
         dwellings.using(using)
         # A WHERE clause keeps SQLite from reading the ON of ON CONFLICT as a join's.
@@ -138,6 +147,8 @@ def dwelling_areas_write(
             f"OR {target}.{quote('organisation_id')} <> excluded.{quote('organisation_id')}"
         )
     with connection.cursor() as cursor:
+        if many and connection.vendor == "postgresql" and connection.in_atomic_block:
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(insert, params)
         return max(cursor.rowcount, 0)
 
@@ -173,7 +184,7 @@ def dwelling_areas_refresh(
         list(locked.values_list("pk", flat=True))
         if ids is None:
             return dwelling_areas_write(
-                dwellings, rules=PostcodeRule.objects, table=table, using=using
+                dwellings, rules=PostcodeRule.objects, table=table, using=using, many=True
             )
         for first in range(0, len(ids), DWELLING_IDS_PER_STATEMENT):
             chunk = ids[first : first + DWELLING_IDS_PER_STATEMENT]
@@ -182,6 +193,7 @@ def dwelling_areas_refresh(
                 rules=PostcodeRule.objects,
                 table=table,
                 using=using,
+                many=len(chunk) > 1000,
             )
     return changed
 

@@ -15,6 +15,7 @@ def fill(apps, schema_editor):
         rules=apps.get_model("contractors", "PostcodeRule").objects,
         table=apps.get_model("contractors", "DwellingArea")._meta.db_table,
         using=using,
+        many=True,
     )
 
 
