@@ -61,7 +61,7 @@ def test_the_report_form_marks_the_dayparts_within_24_hours(time_machine, tenant
         thursday_morning.pk: False,
     }
     assert NOTE in html
-    assert 'aria-describedby="slot-hint slot-fixed "' in html
+    assert 'aria-describedby="slot-hint slot-fixed"' in html
 
 
 def test_no_mark_and_no_note_when_every_daypart_is_more_than_24_hours_ahead(
@@ -146,6 +146,14 @@ def test_the_move_page_marks_the_dayparts_within_24_hours(time_machine, tenant_c
     assert response.status_code == 200
     assert marks(html) == {wednesday_morning.pk: True, wednesday_afternoon.pk: False}
     assert NOTE in html
+    assert 'aria-describedby="slot-fixed"' in html
+
+    # and when the tenant sends the form without a choice, the note stays tied to the choice
+    response = tenant_client.post(
+        reverse("repair_reschedule", args=[repair_request.reference]), {"slot": ""}
+    )
+    assert response.status_code == 422
+    assert 'aria-describedby="slot-fixed slot-error"' in response.content.decode()
 
 
 def test_the_mark_and_note_read_in_dutch(time_machine, client, chain):
