@@ -1,9 +1,7 @@
 """Mails that must be sent exactly once, however often the task that sends them runs."""
 
-import email.policy
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.core.mail import EmailMessage, mailers
@@ -34,21 +32,6 @@ def mail_send_once(*, key: str, build: Callable[[], EmailMessage]) -> bool:
             return False
         message.send()
         return True
-
-
-class PreparedEmailMessage(EmailMessage):
-    """An EmailMessage whose SMTP form can be built before it is handed to the connection:
-    mail_send_once_many builds the next one while the current one is on the wire."""
-
-    _smtp_form = None
-
-    def prepare(self) -> None:
-        self._smtp_form = super().message(policy=email.policy.SMTP)
-
-    def message(self, *, policy=email.policy.default):
-        if policy is email.policy.SMTP and self._smtp_form is not None:
-            return self._smtp_form
-        return super().message(policy=policy)
 
 
 @dataclass
@@ -104,7 +87,9 @@ def mail_send_once_many(
     connection = mailers.default
     try:
         connection.open()
-        _send_over(connection, messages, result)
+        for key, message in messages:
+            connection.send_messages([message])
+            result.sent.append(key)
     except Exception as error:
         result.error = error
     finally:
@@ -116,33 +101,6 @@ def mail_send_once_many(
         result.unsent = [key for key, _message in messages[len(result.sent) :]]
         SentMail.objects.using(db).filter(key__in=result.unsent).delete()
     return result
-
-
-def _send_over(connection, messages: list[tuple[str, EmailMessage]], result: MailBatch) -> None:
-    """One mail on the wire at a time, in order; while it is, the next one is put into its
-    SMTP form here (the CPU-bound part), so the two overlap. A key counts as sent only once
-    the server has taken its mail; the first failure is raised."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-send") as wire:
-        in_flight: tuple[str, Future] | None = None
-        for key, message in messages:
-            failure = None
-            try:
-                if isinstance(message, PreparedEmailMessage):
-                    message.prepare()
-            except Exception as error:
-                failure = error
-            if in_flight is not None:
-                sent_key, future = in_flight
-                in_flight = None
-                future.result()
-                result.sent.append(sent_key)
-            if failure is not None:
-                raise failure
-            in_flight = (key, wire.submit(connection.send_messages, [message]))
-        if in_flight is not None:
-            sent_key, future = in_flight
-            future.result()
-            result.sent.append(sent_key)
 
 
 def _one_by_one(messages: list[tuple[str, EmailMessage]], result: MailBatch) -> MailBatch:

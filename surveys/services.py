@@ -3,7 +3,7 @@ are pulled from completed requests (no signal), sent under a row lock and a uniq
 
 import datetime
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal.errors import ApplicationError
-from portal.mail import PreparedEmailMessage, mail_send_once_many
+from portal.mail import mail_send_once_many
 from portal.selectors import staff_emails
 from repairs.lifecycle import Status
 from repairs.models import RepairRequest
@@ -72,9 +72,7 @@ def survey_invitations_create(*, now: datetime.datetime, limit: int = 2000) -> i
     ).count()
 
 
-def _survey_mail(
-    invitation: SurveyInvitation, *, build_url, reminder: bool
-) -> PreparedEmailMessage:
+def _survey_mail(invitation: SurveyInvitation, *, build_url, reminder: bool) -> EmailMessage:
     repair_request = invitation.request
     organisation = repair_request.organisation
     with translation.override(invitation.language):
@@ -91,7 +89,7 @@ def _survey_mail(
             if reminder
             else _("How did the repair go? (%(reference)s)")
         ) % {"reference": repair_request.reference}
-        return PreparedEmailMessage(
+        return EmailMessage(
             subject=subject,
             body=render_to_string("surveys/mail/invitation.txt", context),
             from_email=organisation.mail_from or None,
