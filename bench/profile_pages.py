@@ -201,8 +201,9 @@ def compare(args) -> None:
                     server.stdin.write(json.dumps({"label": label, "rounds": args.rounds}) + "\n")
                     server.stdin.flush()
                     answer = json.loads(server.stdout.readline())
-                    result = results[name].setdefault(label, {"cpu": [], "batches": []})
+                    result = results[name].setdefault(label, {"cpu": [], "wall": [], "batches": []})
                     result["cpu"] += answer["cpu"]
+                    result["wall"] += answer["wall"]
                     result["batches"].append(statistics.median(answer["cpu"]))
                     result["queries"] = answer["queries"]
     finally:
@@ -211,15 +212,17 @@ def compare(args) -> None:
             server.wait()
     print(f"other: {trees['other']}  this: {trees['this']}")
     print(
-        f"{'page':<16} {'queries':>9} {'CPU p50 ms':>15} {'best batch ms':>15} "
-        f"{'÷ bare (p50)':>15} {'change':>7}"
+        f"{'page':<16} {'queries':>9} {'wall p50 ms':>15} {'CPU p50 ms':>15} "
+        f"{'best batch ms':>15} {'÷ bare (CPU)':>15} {'change':>7}"
     )
     bare = {name: statistics.median(results[name]["bare view"]["cpu"]) for name in trees}
     for label, _email, _url in pages(args.only):
         other, this = results["other"][label], results["this"][label]
         cpu = {name: statistics.median(results[name][label]["cpu"]) for name in trees}
+        wall = {name: statistics.median(results[name][label]["wall"]) for name in trees}
         print(
             f"{label:<16} {other['queries']:>4}→{this['queries']:<4} "
+            f"{wall['other'] * 1000:>6.2f}→{wall['this'] * 1000:<8.2f} "
             f"{cpu['other'] * 1000:>6.2f}→{cpu['this'] * 1000:<8.2f} "
             f"{min(other['batches']) * 1000:>6.2f}→{min(this['batches']) * 1000:<8.2f} "
             f"{bare['other'] / cpu['other']:>6.3f}→{bare['this'] / cpu['this']:<8.3f} "
