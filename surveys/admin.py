@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from contractors.models import Area, Contractor
+from portal.db_router import reporting_reads
 from portal.scoping import OrganisationScopedAdmin, scope_queryset
 from portal.selectors import staff_organisation_ids
 from repairs.admin import RequestChildAdminMixin
@@ -177,13 +178,14 @@ class KpiDashboardAdmin(admin.ModelAdmin):
         areas = scope_queryset(Area.objects.order_by("name"), request)
         contractor_id = _int(request.GET.get("contractor"), {c.pk for c in contractors})
         area_id = _int(request.GET.get("area"), {a.pk for a in areas})
-        rows = kpi_rollup_rows(
-            organisation_ids=organisation_ids,
-            start=start,
-            end=end,
-            contractor_id=contractor_id,
-            area_id=area_id,
-        )
+        with reporting_reads():
+            rows = kpi_rollup_rows(
+                organisation_ids=organisation_ids,
+                start=start,
+                end=end,
+                contractor_id=contractor_id,
+                area_id=area_id,
+            )
         if request.GET.get("format") == "csv":
             return _csv(rows)
         month_list = _months(start, end)

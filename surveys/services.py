@@ -98,7 +98,8 @@ def _survey_mail(invitation: SurveyInvitation, *, build_url, reminder: bool) -> 
 
 
 # Invitations and reminders are claimed and mailed this many at a time: one transaction and
-# one mail connection per batch.
+# one mail connection per batch. A run sends at most `limit` (2000 by default: well inside the
+# task's time limit, so that a run is not stopped halfway through a batch).
 BATCH_SIZE = 100
 
 
@@ -153,7 +154,7 @@ def _send_batch(
 
 
 def survey_invitations_send(
-    *, now: datetime.datetime, build_url, limit: int = 5000, batch_size: int = BATCH_SIZE
+    *, now: datetime.datetime, build_url, limit: int = 2000, batch_size: int = BATCH_SIZE
 ) -> int:
     """Mail the invitations that are due, in batches; returns how many were sent."""
     sent = 0
@@ -177,7 +178,7 @@ def survey_invitations_send(
 
 
 def survey_reminders_send(
-    *, now: datetime.datetime, build_url, limit: int = 5000, batch_size: int = BATCH_SIZE
+    *, now: datetime.datetime, build_url, limit: int = 2000, batch_size: int = BATCH_SIZE
 ) -> int:
     """Remind the tenants who have not answered after REMINDER_AFTER, once, in batches."""
     sent = 0

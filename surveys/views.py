@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from contractors.models import ContractorRole
+from portal.db_router import reporting_reads
 from repairs.queue import membership_for
 
 from .forms import SurveyForm
@@ -56,9 +57,10 @@ def contractor_kpis(request):
     if membership.role != ContractorRole.PLANNER:
         raise Http404
     start, end = months_back(timezone.localdate(), 12)
-    rows = kpi_rollup_rows(
-        organisation_ids=None, start=start, end=end, contractor_id=membership.contractor_id
-    )
+    with reporting_reads():
+        rows = kpi_rollup_rows(
+            organisation_ids=None, start=start, end=end, contractor_id=membership.contractor_id
+        )
     return render(
         request,
         "surveys/contractor_kpis.html",

@@ -12,6 +12,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from repairs.lifecycle import Status
 from surveys import rollup, services, tasks
@@ -435,3 +437,29 @@ def test_a_refresh_leaves_the_planner_as_it_found_it(world):
     # then
     assert (hashjoin, mergejoin) == ("on", "on")
     assert KpiMonth.objects.filter(month=JAN).count() == 3
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_the_dashboard_reads_the_rollup_from_the_replica(
+    clock, settings, client, organisation, other_organisation
+):
+    # given the rollup, a replica for reports, and staff of the association
+    kpi_world_create(organisation, other_organisation)
+    rollup.kpi_rollup_rebuild()
+    settings.REPORTING_REPLICA = "replica"
+    client.force_login(
+        factories.StaffUserFactory(email="cijfers@example.nl", organisation=organisation)
+    )
+
+    # when the dashboard and the CSV are read
+    with CaptureQueriesContext(connections["replica"]) as mirror:
+        page = client.get(reverse("admin:surveys_kpidashboard_changelist"), {"months": "3"})
+        exported = client.get(
+            reverse("admin:surveys_kpidashboard_changelist"), {"months": "3", "format": "csv"}
+        )
+
+    # then the rollup came from the replica, with the same four rows
+    assert page.status_code == exported.status_code == 200
+    assert len(page.context["rows"]) == 4
+    assert len(exported.content.decode().splitlines()) == 5
+    assert [q["sql"] for q in mirror.captured_queries if "surveys_kpimonth" in q["sql"]]
