@@ -3,6 +3,7 @@
 import logging
 import threading
 import time
+from urllib.parse import urlsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
@@ -47,6 +48,10 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         with _HEALTH_LOCK:
             self._health = _HEALTH.setdefault(tuple(self._servers), _Health())
+        # For the log: host and port only, never a password from the URL.
+        self._where = ", ".join(
+            f"{url.hostname}:{url.port or 6379}" for url in map(urlsplit, self._servers)
+        )
 
     # Reads: a miss while Redis is away.
 
@@ -98,7 +103,7 @@ class ResilientRedisCache(RedisCache):
             if not health.failing:
                 logger.warning(
                     "Cache at %s unreachable (%s); serving without it, next try in %.0f s",
-                    ", ".join(self._servers),
+                    self._where,
                     error,
                     self.RETRY_AFTER,
                 )
@@ -135,7 +140,7 @@ class ResilientRedisCache(RedisCache):
             health.failing = False
         logger.info(
             "Cache at %s reachable again; %d key(s) written during the outage deleted",
-            ", ".join(self._servers),
+            self._where,
             len(stale),
         )
         return True

@@ -103,7 +103,7 @@ def test_with_redis_down_tenants_log_in_use_pages_and_log_out(
     settings, closed_port, chain, client, caplog
 ):
     # given sessions on a Redis that is down
-    redis_sessions(settings, f"redis://127.0.0.1:{closed_port}/15")
+    redis_sessions(settings, f"redis://:s3cret@127.0.0.1:{closed_port}/15")
     factories.RepairRequestFactory(
         dwelling=chain.dwelling, tenancy=chain.tenancy, category=chain.category
     )
@@ -125,6 +125,9 @@ def test_with_redis_down_tenants_log_in_use_pages_and_log_out(
     # and the outage was logged once, not once per request
     outage = [r for r in caplog.records if r.name == "portal.cache" and "unreachable" in r.msg]
     assert len(outage) == 1
+    # naming the server, not its password
+    assert f"127.0.0.1:{closed_port}" in outage[0].getMessage()
+    assert "s3cret" not in outage[0].getMessage()
 
 
 class RedisRelay:
