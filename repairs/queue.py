@@ -61,8 +61,9 @@ def work_queue(
     """One of the planner's lists (docs/decisions.md, "Work queue lists"), searched.
 
     Each list is a predicate on the request's own columns that request_contractor_queue
-    serves (contractor, status, emergencies first, oldest first); "all" is ordered open
-    first, newest first, by request_contractor_open_new. A visit is planned only while its
+    serves (contractor, status, emergencies first, oldest first; the list to be planned has
+    request_contractor_waiting); "all" is ordered open first, newest first, by
+    request_contractor_open_new. A visit is planned only while its
     request is scheduled (planning moves the request to scheduled; recording, moving and
     cancelling take the visit off "planned"), so today's and overdue visits are looked up
     among the contractor's scheduled requests only."""
