@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import PostcodeInputMixin, SuperuserOnlyAdmin
+from portal.db_router import reporting_reads
 from portal.errors import ApplicationError
 from portal.models import Organisation
 from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline, ScopedTabularInline
@@ -393,8 +394,9 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         statement = self.get_object(request, str(statement_id))
-        return _fee_csv(
-            [
+        # An issued statement is frozen, so its lines may come from the reporting replica.
+        with reporting_reads():
+            rows = [
                 (
                     line.contractor_name,
                     line.area_name,
@@ -406,7 +408,9 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
                     line.amount,
                 )
                 for line in statement.lines.all()
-            ],
+            ]
+        return _fee_csv(
+            rows,
             f"vergoeding-{statement.period_start:%Y-%m-%d}-{statement.pk}.csv",
         )
 

@@ -5,10 +5,15 @@ over its own connection, so these tests commit their rows (transaction=True) and
 REPORTING_REPLICA on, which every other test leaves off.
 """
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from contractors.models import FeeStatement, FeeStatementLine, PeriodKind
 from portal.db_router import reporting_reads
 from portal.models import Organisation
 
@@ -104,3 +109,40 @@ def test_reporting_reads_also_decorates_a_view(replica):
         assert Organisation.objects.count() == 1
 
     assert statements(mirror) == ["SELECT"]
+
+
+def test_an_issued_statements_csv_reads_its_lines_from_the_replica(replica, client):
+    # given an issued statement with one frozen line
+    organisation = factories.OrganisationFactory(name="Woonstichting Kempenland", slug="kempenland")
+    staff = factories.StaffUserFactory(email="staff@kempenland.nl", organisation=organisation)
+    contract = factories.ContractFactory(organisation=organisation)
+    statement = FeeStatement.objects.create(
+        organisation=organisation,
+        period_kind=PeriodKind.MONTH,
+        period_start=datetime.date(2026, 2, 1),
+        period_end=datetime.date(2026, 2, 28),
+        total=Decimal("58.85"),
+        issued_by=staff,
+    )
+    FeeStatementLine.objects.create(
+        organisation=organisation,
+        statement=statement,
+        contract=contract,
+        contractor_name="Kempen Installatietechniek",
+        area_name="Centrum",
+        dwellings_start=10,
+        dwellings_end=10,
+        dwelling_days=280,
+        fee_per_dwelling_year=Decimal("76.72"),
+        amount=Decimal("58.85"),
+    )
+    client.force_login(staff)
+
+    # when staff download its CSV
+    with CaptureQueriesContext(connections["replica"]) as mirror:
+        response = client.get(reverse("admin:contractors_feestatement_csv", args=[statement.pk]))
+
+    # then the lines come from the replica, and the CSV holds them
+    assert response.status_code == 200
+    assert any("contractors_feestatementline" in q["sql"] for q in mirror.captured_queries)
+    assert "Kempen Installatietechniek" in response.content.decode()
