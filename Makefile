@@ -2,15 +2,13 @@
 PYTHON ?= $(shell scripts/find-python)
 VENV := .venv
 BIN := $(VENV)/bin
-# xstatic-bootstrap still builds with pkg_resources, which setuptools 81 dropped.
-export PIP_BUILD_CONSTRAINT := $(CURDIR)/scripts/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install run test lint check-deploy format clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml scripts/build-constraints.txt
+$(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"

@@ -10,7 +10,6 @@ import datetime
 from pathlib import Path
 
 import environ
-import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
@@ -55,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "import_export",
     "portal",
+    "outbox",
     "contractors",
     "repairs",
     "surveys",
@@ -188,7 +188,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
+# Bootstrap's built CSS is committed under static/vendor/ (scripts/vendor-static copies it
+# from npm), so neither installing nor running the portal needs npm.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -361,4 +363,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "repairs.tasks.unrouted_request_alert_sweep",
         "schedule": 600.0,
     },
+    # Outgoing mails (and webhooks) that are due: ones whose enqueue after commit was lost,
+    # and retries after a failed send. Each message is sent once.
+    "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": 60.0},
+    # Imports whose start message the broker lost are started after all.
+    "import-jobs-sweep": {"task": "portal.tasks.import_jobs_sweep", "schedule": 300.0},
 }
