@@ -45,6 +45,9 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "followup": ("view", "change"),
         "kpidashboard": ("view",),
     },
+    "outbox": {
+        "outboxmessage": ("view",),
+    },
 }
 
 

@@ -1,7 +1,8 @@
 """Mails about repairs: to the tenant (confirmation with .ics, reminder) and the contractor.
 
-Each is sent through portal.mail.mail_send_once with a key, so a task that runs twice sends
-nothing twice."""
+Each is queued in the outbox by the change that causes it, and sent by its handler here
+through portal.mail.mail_send_once with a key, so a handler that runs twice sends nothing
+twice."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from contractors.selectors import contractor_emails
+from outbox.handlers import outbox_handler
 from portal.mail import mail_send_once
 
 from .ics import appointment_ics, default_organiser
@@ -91,6 +93,7 @@ def _load(appointment_id: int) -> Appointment | None:
     )
 
 
+@outbox_handler
 def appointment_confirmation_send(*, appointment_id: int) -> bool:
     appointment = _load(appointment_id)
     if appointment is None or tenant_email(appointment.request) is None:
@@ -107,6 +110,7 @@ def appointment_confirmation_send(*, appointment_id: int) -> bool:
         )
 
 
+@outbox_handler
 def appointment_reminder_send(*, appointment_id: int) -> bool:
     appointment = _load(appointment_id)
     if appointment is None or tenant_email(appointment.request) is None:
@@ -131,6 +135,7 @@ CONTRACTOR_SUBJECTS = {
 }
 
 
+@outbox_handler
 def contractor_notify(*, repair_request_id: int, kind: str, key: str) -> bool:
     repair_request = (
         RepairRequest.objects.select_related("dwelling", "category", "contractor", "organisation")

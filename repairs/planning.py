@@ -1,5 +1,6 @@
 """The contractor's writes: plan and move visits, record their outcome, and the planning and
-emergency tasks. Every function is one transaction; mails leave after commit."""
+emergency tasks. Every function is one transaction; its mails are queued in the outbox
+within it, and leave after commit."""
 
 import datetime
 from decimal import Decimal
@@ -11,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from contractors.models import ContractorRole, Slot
 from contractors.services import slot_book_one, slot_for_contract, slot_release_one
+from outbox.handlers import outbox_handler
+from outbox.services import outbox_add
 from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import Dwelling, User
 
@@ -30,8 +33,8 @@ from .services import (
     SlotNotBookable,
     _appointment_event_data,
     _lock,
-    _on_commit_task,
     _planned_appointment,
+    appointment_confirmation_queue,
     repair_event_record,
     repair_request_transition,
 )
@@ -122,9 +125,7 @@ def appointment_plan(
         data=_appointment_event_data(appointment),
         update_fields=tuple(update),
     )
-    from . import tasks
-
-    _on_commit_task(tasks.appointment_confirmation, appointment_id=appointment.pk)
+    appointment_confirmation_queue(appointment)
     return appointment
 
 
@@ -403,13 +404,35 @@ def emergencies_unconfirmed(*, now: datetime.datetime):
     ).filter(status__in=[Status.ROUTED, Status.SCHEDULED, Status.UNROUTED])
 
 
+def emergency_alerts_queue(*, now: datetime.datetime) -> list[str]:
+    """Queue the staff alert of each emergency unconfirmed after 2 hours, once per emergency
+    (each in its own transaction). Returns the outbox keys, queued now or before."""
+    keys = []
+    for request_id, organisation_id in emergencies_unconfirmed(now=now).values_list(
+        "pk", "organisation_id"
+    ):
+        key = f"emergency-alert-{request_id}"
+        with transaction.atomic():
+            outbox_add(
+                key=key,
+                handler=emergency_alert_send,
+                payload={"repair_request_id": request_id},
+                organisation_id=organisation_id,
+                send_after_commit=False,
+            )
+        keys.append(key)
+    return keys
+
+
+@outbox_handler
 @transaction.atomic
-def emergency_alert_send(*, repair_request_id: int, now: datetime.datetime) -> bool:
+def emergency_alert_send(*, repair_request_id: int, now: datetime.datetime | None = None) -> bool:
     """Tell the association's staff that an emergency is not confirmed after 2 hours; once."""
     from django.core.mail import send_mail
 
     from portal.selectors import staff_emails
 
+    now = now or timezone.now()
     repair_request = (
         emergencies_unconfirmed(now=now)
         .select_for_update(of=("self",))

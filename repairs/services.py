@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from contractors.models import Slot
 from contractors.routing import route
 from contractors.services import slot_book_one, slot_for_contract, slot_release_one
+from outbox.handlers import outbox_handler
+from outbox.services import outbox_add
 from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import Dwelling, Tenancy, User
 from portal.postcode import format_postcode
@@ -109,10 +111,7 @@ def repair_request_route(
                 actor=actor,
                 data={"postcode": repair_request.dwelling.postcode},
             )
-        from .tasks import unrouted_request_alert
-
-        request_id = repair_request.pk
-        transaction.on_commit(lambda: unrouted_request_alert.delay(request_id))
+        unrouted_alert_queue(repair_request)
         return repair_request
     repair_request.contract = contract
     repair_request.contractor_id = contract.contractor_id
@@ -158,6 +157,22 @@ def repair_request_submit(
     return repair_request_route(repair_request=repair_request, actor=reported_by)
 
 
+def unrouted_alert_key(repair_request_id: int) -> str:
+    return f"unrouted-alert-{repair_request_id}"
+
+
+def unrouted_alert_queue(repair_request: RepairRequest, *, send_after_commit: bool = True):
+    """Queue the staff alert about an unrouted request in the caller's transaction (once)."""
+    return outbox_add(
+        key=unrouted_alert_key(repair_request.pk),
+        handler=repair_request_alert_unrouted,
+        payload={"repair_request_id": repair_request.pk},
+        organisation_id=repair_request.organisation_id,
+        send_after_commit=send_after_commit,
+    )
+
+
+@outbox_handler
 @transaction.atomic
 def repair_request_alert_unrouted(*, repair_request_id: int) -> bool:
     """Tell the association's staff about an unrouted request, once; False when nothing to do."""
@@ -229,8 +244,28 @@ def _appointment_event_data(appointment: Appointment) -> dict[str, str]:
     }
 
 
-def _on_commit_task(task, **kwargs) -> None:
-    transaction.on_commit(lambda: task.delay(**kwargs))
+def appointment_confirmation_queue(appointment: Appointment) -> None:
+    """Queue the tenant's confirmation (with its .ics) in the caller's transaction."""
+    from . import notifications
+
+    outbox_add(
+        key=f"appointment-confirmation-{appointment.pk}",
+        handler=notifications.appointment_confirmation_send,
+        payload={"appointment_id": appointment.pk},
+        organisation_id=appointment.organisation_id,
+    )
+
+
+def contractor_notification_queue(*, repair_request: RepairRequest, kind: str, key: str) -> None:
+    """Queue the contractor's mail about an emergency, a booking, a move or a cancellation."""
+    from . import notifications
+
+    outbox_add(
+        key=key,
+        handler=notifications.contractor_notify,
+        payload={"repair_request_id": repair_request.pk, "kind": kind, "key": key},
+        organisation_id=repair_request.organisation_id,
+    )
 
 
 def _slot_take(*, repair_request: RepairRequest, slot_id: int) -> Slot:
@@ -280,9 +315,7 @@ def appointment_book(
         actor=actor,
         data=_appointment_event_data(appointment),
     )
-    from . import tasks
-
-    _on_commit_task(tasks.appointment_confirmation, appointment_id=appointment.pk)
+    appointment_confirmation_queue(appointment)
     return appointment
 
 
@@ -340,11 +373,8 @@ def appointment_reschedule(
     current.save(update_fields=["status"])
     slot_release_one(slot_id=current.slot_id)
     appointment = appointment_book(repair_request=repair_request, slot_id=slot_id, actor=actor)
-    from . import tasks
-
-    _on_commit_task(
-        tasks.contractor_notification,
-        repair_request_id=repair_request.pk,
+    contractor_notification_queue(
+        repair_request=repair_request,
         kind="rescheduled",
         key=f"contractor-rescheduled-{appointment.pk}",
     )
@@ -377,11 +407,8 @@ def repair_request_cancel(
         update_fields=("cancel_reason",),
     )
     if repair_request.contractor_id:
-        from . import tasks
-
-        _on_commit_task(
-            tasks.contractor_notification,
-            repair_request_id=repair_request.pk,
+        contractor_notification_queue(
+            repair_request=repair_request,
             kind="cancelled",
             key=f"contractor-cancelled-{repair_request.pk}",
         )
@@ -458,22 +485,18 @@ def _repair_request_report(
         photo.image.save(clean.content.name, clean.content, save=False)
         stored.append(photo)
         photo.save()
-    from . import tasks
-
     if repair_request.status != Status.ROUTED:
         return repair_request
     if category.is_emergency:
-        _on_commit_task(
-            tasks.contractor_notification,
-            repair_request_id=repair_request.pk,
+        contractor_notification_queue(
+            repair_request=repair_request,
             kind="emergency",
             key=f"contractor-emergency-{repair_request.pk}",
         )
     elif slot_id is not None:
         appointment_book(repair_request=repair_request, slot_id=slot_id, actor=actor)
-        _on_commit_task(
-            tasks.contractor_notification,
-            repair_request_id=repair_request.pk,
+        contractor_notification_queue(
+            repair_request=repair_request,
             kind="booked",
             key=f"contractor-booked-{repair_request.pk}",
         )
@@ -481,11 +504,14 @@ def _repair_request_report(
 
 
 def appointment_reminders_send(*, today: datetime.date) -> int:
-    """Send the reminder of every planned visit tomorrow that has not had one."""
+    """Queue the reminder of every planned visit tomorrow that has not had one, and send the
+    reminders queued; one that fails stays in the outbox and is tried again there."""
+    from outbox.services import outbox_send_due
+
     from . import notifications
 
     tomorrow = today + datetime.timedelta(days=1)
-    sent = 0
+    queued = []
     ids = Appointment.objects.filter(
         status=AppointmentStatus.PLANNED, slot__date=tomorrow, reminder_sent_at__isnull=True
     ).values_list("pk", flat=True)
@@ -498,8 +524,15 @@ def appointment_reminders_send(*, today: datetime.date) -> int:
             )
             if appointment is None:
                 continue
-            notifications.appointment_reminder_send(appointment_id=appointment_id)
+            message = outbox_add(
+                key=f"appointment-reminder-{appointment_id}",
+                handler=notifications.appointment_reminder_send,
+                payload={"appointment_id": appointment_id},
+                organisation_id=appointment.organisation_id,
+                send_after_commit=False,
+            )
+            if message is not None:
+                queued.append(message.pk)
             appointment.reminder_sent_at = timezone.now()
             appointment.save(update_fields=["reminder_sent_at"])
-            sent += 1
-    return sent
+    return outbox_send_due(ids=queued).sent if queued else 0

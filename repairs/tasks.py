@@ -1,9 +1,15 @@
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
+
+from outbox.services import outbox_send_keys
 
 from . import notifications, services
 from .lifecycle import Status
 from .models import RepairRequest
+
+# The mails themselves are queued in the outbox by the change that causes them and sent by
+# outbox.tasks; the three single-mail tasks below stay for messages queued before that.
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
@@ -14,15 +20,16 @@ def unrouted_request_alert(repair_request_id: int) -> bool:
 
 @shared_task
 def unrouted_request_alert_sweep() -> int:
-    """Every 10 minutes: catch alerts whose message the broker lost."""
-    ids = list(
-        RepairRequest.objects.filter(
-            status=Status.UNROUTED, unrouted_alert_sent_at__isnull=True
-        ).values_list("pk", flat=True)[:500]
-    )
-    for repair_request_id in ids:
-        unrouted_request_alert.delay(repair_request_id)
-    return len(ids)
+    """Every 10 minutes: queue the alert of every unrouted request that has none (one from
+    before the outbox, say) and send those."""
+    keys = []
+    for repair_request in RepairRequest.objects.filter(
+        status=Status.UNROUTED, unrouted_alert_sent_at__isnull=True
+    ).only("pk", "organisation_id")[:500]:
+        with transaction.atomic():
+            services.unrouted_alert_queue(repair_request, send_after_commit=False)
+        keys.append(services.unrouted_alert_key(repair_request.pk))
+    return outbox_send_keys(keys)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
@@ -53,11 +60,8 @@ def repair_requests_autoplan() -> dict:
 
 @shared_task
 def emergency_alerts_send() -> int:
-    """Every 5 minutes: alert staff about emergencies unconfirmed after 2 hours; once each."""
+    """Every 5 minutes: alert staff about emergencies unconfirmed after 2 hours; once each.
+    The alerts are queued in the outbox and sent from here; a failed one is retried there."""
     from . import planning
 
-    now = timezone.now()
-    sent = 0
-    for request_id in planning.emergencies_unconfirmed(now=now).values_list("pk", flat=True):
-        sent += planning.emergency_alert_send(repair_request_id=request_id, now=now)
-    return sent
+    return outbox_send_keys(planning.emergency_alerts_queue(now=timezone.now()))

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from outbox.handlers import outbox_handler
+from outbox.services import outbox_add
 from portal.errors import ApplicationError
 from portal.mail import mail_send_once_many
 from portal.selectors import staff_emails
@@ -271,12 +273,26 @@ def survey_answer(
         organisation_id=invitation.organisation_id, completed=[invitation.request.completed_at]
     )
     if overall_grade <= FOLLOW_UP_GRADE:
-        from . import tasks
-
-        transaction.on_commit(lambda: tasks.follow_up_alert.delay(response.pk))
+        follow_up_alert_queue(response)
     return response
 
 
+def follow_up_alert_key(response_id: int) -> str:
+    return f"follow-up-alert-{response_id}"
+
+
+def follow_up_alert_queue(response: SurveyResponse, *, send_after_commit: bool = True):
+    """Queue the staff alert about a low grade in the caller's transaction (once)."""
+    return outbox_add(
+        key=follow_up_alert_key(response.pk),
+        handler=follow_up_alert_send,
+        payload={"response_id": response.pk},
+        organisation_id=response.organisation_id,
+        send_after_commit=send_after_commit,
+    )
+
+
+@outbox_handler
 @transaction.atomic
 def follow_up_alert_send(*, response_id: int) -> bool:
     """Mail staff about a grade of 5 or lower, once; contact details only with consent."""

@@ -1,6 +1,9 @@
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+
+from outbox.services import outbox_send_keys
 
 from . import rollup, services
 
@@ -28,8 +31,14 @@ def follow_up_alert(response_id: int) -> bool:
 
 @shared_task
 def follow_up_alert_sweep() -> int:
-    ids = list(services.follow_ups_unalerted().values_list("pk", flat=True)[:500])
-    return sum(services.follow_up_alert_send(response_id=pk) for pk in ids)
+    """Queue the alert of every low grade that has none (one from before the outbox, say)
+    and send those; a failed one is retried by the outbox."""
+    keys = []
+    for response in services.follow_ups_unalerted().only("pk", "organisation_id")[:500]:
+        with transaction.atomic():
+            services.follow_up_alert_queue(response, send_after_commit=False)
+        keys.append(services.follow_up_alert_key(response.pk))
+    return outbox_send_keys(keys)
 
 
 @shared_task(soft_time_limit=1500, time_limit=1800)

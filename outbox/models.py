@@ -1,0 +1,57 @@
+"""The outbox: one row per outgoing message (a mail today, a webhook next), written in the
+same transaction as the change that causes it, and sent by a periodic task when it is due."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Organisation
+
+
+class MessageKind(models.TextChoices):
+    MAIL = "mail", _("mail")
+    WEBHOOK = "webhook", _("webhook")
+
+
+class OutboxMessage(models.Model):
+    """A message to send once: `handler` (a dotted name of a function marked with
+    outbox.handlers.outbox_handler) is called with `payload` as keyword arguments."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=MessageKind.choices, default=MessageKind.MAIL
+    )
+    handler = models.CharField(_("handler"), max_length=200)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    due_at = models.DateTimeField(_("due at"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ["due_at", "pk"]
+        indexes = [
+            # What the sender reads: the unsent rows, earliest due first.
+            models.Index(
+                fields=["due_at", "id"], name="outbox_due_idx", condition=Q(sent_at__isnull=True)
+            ),
+            # What the clean-up reads: sent rows past their keeping time.
+            models.Index(
+                fields=["sent_at"], name="outbox_sent_idx", condition=Q(sent_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

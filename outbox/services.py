@@ -1,0 +1,225 @@
+"""Queue a message in the caller's transaction; send what is due; enqueue without harm.
+
+outbox_add writes the row inside the transaction of the change that causes the message, so
+the message exists exactly when the change does. After commit a task is enqueued to send it
+at once; if the broker is down that fails quietly (logged once a minute) and the periodic
+outbox_send_due sends it within a minute of the broker being back. A failed send (SMTP down)
+leaves the row due again after a backoff, with the error for the admin."""
+
+import datetime
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .handlers import handler_name, resolve
+from .models import MessageKind, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# Retries wait 1, 2, 4, … minutes after each failed attempt, at most 6 hours.
+BACKOFF_FIRST = datetime.timedelta(minutes=1)
+BACKOFF_MAX = datetime.timedelta(hours=6)
+# Sent rows are kept this long (for the admin and for the key's once-only check), then removed.
+KEEP_SENT = datetime.timedelta(days=30)
+# A run stops taking new rows after this long, inside the task's soft time limit of 240 s.
+RUN_BUDGET_SECONDS = 180
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """How long to wait after the `attempts`-th failed attempt."""
+    if attempts < 1:
+        return datetime.timedelta(0)
+    return min(BACKOFF_FIRST * 2 ** min(attempts - 1, 20), BACKOFF_MAX)
+
+
+# Enqueueing after commit: never an error for the user.
+
+
+class _LogOnce:
+    """Log a broker failure at most once per interval per process, with how many were
+    swallowed in between: an outage under load is one line a minute, not one per request."""
+
+    interval = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = None
+        self._suppressed = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._last = None
+            self._suppressed = 0
+
+    def error(self, task_name: str, error: BaseException) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self._last is not None and now - self._last < self.interval:
+                self._suppressed += 1
+                return
+            suppressed, self._suppressed, self._last = self._suppressed, 0, now
+        logger.warning(
+            "Could not queue %s (%s: %s); the periodic sweep will do the work. "
+            "%d more failures since the last message.",
+            task_name,
+            type(error).__name__,
+            error,
+            suppressed,
+        )
+
+
+broker_errors = _LogOnce()
+
+
+def enqueue(task, *args, **kwargs) -> bool:
+    """task.apply_async without raising: a broker that is down is logged (once a minute)
+    and False returned. Only for work that a periodic task also picks up from the database."""
+    options = kwargs.pop("options", {})
+    try:
+        task.apply_async(args=args, kwargs=kwargs, retry=False, **options)
+    except Exception as error:
+        broker_errors.error(getattr(task, "name", str(task)), error)
+        return False
+    return True
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """enqueue() once the current transaction has committed (at once outside one)."""
+    transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
+
+
+# Writing rows.
+
+
+def outbox_add(
+    *,
+    key: str,
+    handler: Callable | str,
+    payload: dict | None = None,
+    organisation_id: int | None = None,
+    kind: str = MessageKind.MAIL,
+    due_at: datetime.datetime | None = None,
+    send_after_commit: bool = True,
+) -> OutboxMessage | None:
+    """Queue a message in the caller's transaction; None when its key is queued already.
+
+    After commit the sender is asked to send it at once (best effort: see enqueue)."""
+    name = handler if isinstance(handler, str) else handler_name(handler)
+    resolve(name)
+    if OutboxMessage.objects.filter(key=key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                key=key,
+                kind=kind,
+                handler=name,
+                payload=payload or {},
+                organisation_id=organisation_id,
+                due_at=due_at or timezone.now(),
+            )
+    except IntegrityError:
+        # queued by a concurrent transaction meanwhile
+        return None
+    if send_after_commit:
+        from .tasks import outbox_send
+
+        enqueue_on_commit(outbox_send, ids=[message.pk])
+    return message
+
+
+# Sending.
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict:
+        return {"sent": self.sent, "failed": self.failed}
+
+
+def _claim(*, now: datetime.datetime, ids: Iterable[int] | None) -> OutboxMessage | None:
+    """Lock the next due row, skipping rows another sender holds."""
+    rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(sent_at__isnull=True)
+    if ids is None:
+        rows = rows.filter(due_at__lte=now)
+    else:
+        # Asked for by name (just queued): due, or never tried yet.
+        rows = rows.filter(Q(due_at__lte=now) | Q(attempts=0), pk__in=list(ids))
+    return rows.order_by("due_at", "pk").first()
+
+
+def _deliver(message: OutboxMessage, *, now: datetime.datetime) -> bool:
+    message.attempts += 1
+    try:
+        with transaction.atomic():
+            resolve(message.handler)(**message.payload)
+    except Exception as error:
+        message.last_error = f"{type(error).__name__}: {error}"[:2000]
+        message.due_at = now + backoff(message.attempts)
+        message.save(update_fields=["attempts", "last_error", "due_at"])
+        logger.warning(
+            "Outgoing message %s failed (attempt %d), next try at %s: %s",
+            message.key,
+            message.attempts,
+            message.due_at.isoformat(),
+            message.last_error,
+        )
+        return False
+    message.sent_at = timezone.now()
+    message.save(update_fields=["attempts", "sent_at"])
+    return True
+
+
+def outbox_send_due(
+    *,
+    now: datetime.datetime | None = None,
+    ids: Iterable[int] | None = None,
+    limit: int = 1000,
+) -> SendResult:
+    """Send the messages that are due (or those of `ids`), each in its own transaction: the
+    row is locked while it is sent and marked sent in the same commit, so two senders at
+    once never send one message twice. A failure is recorded on the row, which is due again
+    after the backoff; it does not stop the others."""
+    now = now or timezone.now()
+    started = time.monotonic()
+    ids = list(ids) if ids is not None else None
+    result = SendResult()
+    while result.sent + result.failed < limit:
+        if time.monotonic() - started > RUN_BUDGET_SECONDS:
+            break
+        with transaction.atomic():
+            message = _claim(now=now, ids=ids)
+            if message is None:
+                break
+            if _deliver(message, now=now):
+                result.sent += 1
+            else:
+                result.failed += 1
+    return result
+
+
+def outbox_send_keys(keys: Iterable[str]) -> int:
+    """Send the unsent messages of these keys now (those in backoff wait for their time);
+    for periodic tasks that queue messages and send them in the same run."""
+    ids = list(
+        OutboxMessage.objects.filter(key__in=list(keys), sent_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    return outbox_send_due(ids=ids).sent if ids else 0
+
+
+def outbox_prune(*, now: datetime.datetime | None = None) -> int:
+    """Remove rows sent longer ago than KEEP_SENT."""
+    now = now or timezone.now()
+    deleted, _rows = OutboxMessage.objects.filter(sent_at__lt=now - KEEP_SENT).delete()
+    return deleted
