@@ -26,6 +26,7 @@ from .timeline import tenant_timeline
 QUEUE_LABELS = {
     "new": gettext_lazy("New"),
     "plan": gettext_lazy("To be planned"),
+    "planned": gettext_lazy("Planned"),
     "today": gettext_lazy("Today"),
     "overdue": gettext_lazy("Overdue"),
     "emergency": gettext_lazy("Emergency"),

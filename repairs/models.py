@@ -492,6 +492,12 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["status", "starts_at"], name="appointment_status_start"),
             models.Index(fields=["contractor", "starts_at"], name="appointment_contractor_start"),
+            # The planner's list of planned work: a contractor's planned visits in time order.
+            models.Index(
+                fields=["contractor", "starts_at", "id"],
+                condition=Q(status="planned"),
+                name="appointment_contractor_planned",
+            ),
             # Planned visits whose daypart has ended: the planner's overdue list starts here.
             models.Index(
                 fields=["ends_at"], condition=Q(status="planned"), name="appointment_planned_end"

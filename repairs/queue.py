@@ -5,7 +5,7 @@ visits and today's unassigned ones. Anything else answers 404, as a missing row 
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from .lifecycle import OPEN_STATUSES, Status
 from .models import IS_OPEN, Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
 from .planning import waiting_for_a_visit
 
-QUEUES = ("new", "plan", "today", "overdue", "emergency", "all")
+QUEUES = ("new", "plan", "planned", "today", "overdue", "emergency", "all")
 
 
 def membership_for(user: User) -> ContractorMembership:
@@ -63,7 +63,10 @@ def work_queue(
     Each list is a predicate on the request's own columns that request_contractor_queue
     serves (contractor, status, emergencies first, oldest first; the list to be planned has
     request_contractor_waiting); "all" is ordered open first, newest first, by
-    request_contractor_open_new. A visit is planned only while its
+    request_contractor_open_new. "planned" holds the requests with a visit planned from today
+    on, by the visit's time: it is read from the contractor's planned visits in time order
+    (appointment_contractor_planned), each joined to its request by key. A visit is planned
+    only while its
     request is scheduled (planning moves the request to scheduled; recording, moving and
     cancelling take the visit off "planned"), so today's and overdue visits are looked up
     among the contractor's scheduled requests only."""
@@ -80,6 +83,17 @@ def work_queue(
         )
     elif queue == "plan":
         requests = requests.filter(waiting_for_a_visit())
+    elif queue == "planned":
+        requests = (
+            requests.filter(status=Status.SCHEDULED)
+            .alias(
+                visit=FilteredRelation(
+                    "appointments", condition=Q(appointments__status=AppointmentStatus.PLANNED)
+                )
+            )
+            .filter(visit__contractor_id=membership.contractor_id, visit__starts_at__gte=start)
+        )
+        order = ("visit__starts_at", "visit__id")
     elif queue == "today":
         requests = requests.filter(status=Status.SCHEDULED).filter(
             Exists(planned.filter(starts_at__gte=start, starts_at__lt=end))

@@ -213,7 +213,7 @@ def test_search_keeps_to_the_list_and_the_contractor(planner_client, other_chain
 
     # then
     assert references(response) == []
-    assert "Nothing in this list." in text_of(response)
+    assert "No results for “Kerkstraat”." in text_of(response)
 
 
 def test_the_list_pages_by_25_and_keeps_the_search(now, planner_client, chain):
