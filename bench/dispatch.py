@@ -48,6 +48,9 @@ def parse_args(argv=None):
     parser.add_argument("--count", type=int, default=3000, help="invitations to send")
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--database-url", help="default: $DATABASE_URL or kp_bench")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write a pyinstrument profile of the sending (text)"
+    )
     return parser.parse_args(argv)
 
 
@@ -127,6 +130,12 @@ def main(argv=None) -> int:
     ids = [invitation.pk for invitation in created]
     print(f"  {len(ids)} due invitations created ({already_due} were due already)", flush=True)
     calls = sent = 0
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.001)
+        profiler.start()
     started = time.perf_counter()
     try:
         while True:
@@ -136,6 +145,11 @@ def main(argv=None) -> int:
             if done == 0:
                 break
         seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.stop()
+            Path(args.profile).write_text(
+                profiler.output_text(unicode=True, processor_options={"show_all": False})
+            )
         time.sleep(0.5)  # the sink counts asynchronously
         still_pending = SurveyInvitation.objects.filter(
             pk__in=ids, status=InvitationStatus.PENDING

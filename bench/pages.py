@@ -61,6 +61,11 @@ def parse_args(argv=None):
     parser.add_argument("--plans", action="store_true", help="print every plan")
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--database-url", help="default: $DATABASE_URL or kp_bench")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="also write a pyinstrument profile of each page's timed runs (DIR/<page>.txt)",
+    )
     return parser.parse_args(argv)
 
 
@@ -110,7 +115,16 @@ def client_for(identity):
     return client
 
 
-def measure(page, identity, client, *, runs: int, max_seconds: float, do_explain: bool) -> dict:
+def measure(
+    page,
+    identity,
+    client,
+    *,
+    runs: int,
+    max_seconds: float,
+    do_explain: bool,
+    profile_dir: Path | None = None,
+) -> dict:
     from django.db import connection
 
     from bench.mix import BIG_TABLES
@@ -131,6 +145,12 @@ def measure(page, identity, client, *, runs: int, max_seconds: float, do_explain
     result["queries"] = len(capture.statements)
     result["bytes"] = len(response.content)
     times = []
+    profiler = None
+    if profile_dir is not None:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
     started = time.perf_counter()
     for _run in range(runs):
         start = time.perf_counter()
@@ -138,6 +158,12 @@ def measure(page, identity, client, *, runs: int, max_seconds: float, do_explain
         times.append(time.perf_counter() - start)
         if len(times) >= 5 and time.perf_counter() - started > max_seconds:
             break
+    if profiler is not None:
+        profiler.stop()
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        (profile_dir / f"{page.name}.txt").write_text(
+            profiler.output_text(unicode=True, processor_options={"show_all": False})
+        )
     result["runs"] = len(times)
     result["p50_ms"] = round(percentile(times, 0.5) * 1000, 1)
     result["p95_ms"] = round(percentile(times, 0.95) * 1000, 1)
@@ -237,6 +263,7 @@ def main(argv=None) -> int:
             runs=args.runs,
             max_seconds=args.max_seconds,
             do_explain=not args.no_explain,
+            profile_dir=Path(args.profile) if args.profile else None,
         )
         if not results:
             print_header()
