@@ -122,6 +122,32 @@ class ReportForm(forms.Form):
         return clean_phone(self.cleaned_data["contact_phone"])
 
 
+class SomethingElseForm(ReportForm):
+    """A report of a defect not in the list: the description is all the contractor has."""
+
+    description = forms.CharField(
+        label=_("What is wrong, and where exactly?"),
+        min_length=10,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "There is no ready-made choice for this, so tell the contractor what you see, what "
+            "it is part of (a door, a pipe, a wall) and since when (10–2000 characters)."
+        ),
+        error_messages={
+            "required": _(
+                "Describe what is wrong: with “Something else” your description is all the "
+                "contractor has to go on."
+            ),
+            "min_length": _(
+                "Describe what is wrong in at least 10 characters, so the contractor knows "
+                "what to bring."
+            ),
+            "max_length": _("Keep the description to 2000 characters (now %(show_value)d)."),
+        },
+    )
+
+
 class EmergencyForm(forms.Form):
     description = ReportForm.base_fields["description"]
     contact_phone = ReportForm.base_fields["contact_phone"]

@@ -5,6 +5,11 @@ from . import views
 urlpatterns = [
     path("melden/", views.report_start, name="report_start"),
     path("melden/<int:category_id>/", views.report_category, name="report_category"),
+    path(
+        "melden/iets-anders/<str:room>/",
+        views.report_something_else,
+        name="report_something_else",
+    ),
     path("melden/klaar/<str:reference>/", views.report_done, name="report_done"),
     path("mijn-reparaties/", views.my_repairs, name="my_repairs"),
     path("mijn-reparaties/<str:reference>/", views.repair_detail, name="repair_detail"),

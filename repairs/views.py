@@ -16,7 +16,19 @@ from portal.errors import ApplicationError
 from portal.models import Tenancy
 
 from . import selectors, services
-from .forms import CancelForm, CategorySearchForm, EmergencyForm, ReportForm, RescheduleForm
+from .catalogue import (
+    is_something_else,
+    repair_category_something_else_get_or_create,
+    something_else_for,
+)
+from .forms import (
+    CancelForm,
+    CategorySearchForm,
+    EmergencyForm,
+    ReportForm,
+    RescheduleForm,
+    SomethingElseForm,
+)
 from .ics import appointment_ics, default_organiser
 from .lifecycle import OPEN_STATUSES, Status
 from .models import Appointment, AppointmentStatus, RepairCategory, Responsibility
@@ -61,13 +73,17 @@ def report_start(request):
     )
     groups: dict[str, list[RepairCategory]] = {}
     for category in categories:
-        groups.setdefault(category.room_code, []).append(category)
+        # "Something else" closes each room's list below, whether its category exists yet
+        # or not (it is made the first time a tenant reports one).
+        items = groups.setdefault(category.room_code, [])
+        if not is_something_else(category):
+            items.append(category)
     context = {
         "form": form,
         "tenancy": tenancy,
         "tenancies": tenancies,
         "groups": [(code, rooms.get(code, code), items) for code, items in groups.items()],
-        "match_count": len(categories),
+        "match_count": sum(len(items) for items in groups.values()),
         "query": query,
         "room": room,
         "room_name": rooms.get(room, ""),
@@ -84,10 +100,41 @@ def report_category(request, category_id: int):
     category = get_object_or_404(
         RepairCategory, pk=category_id, organisation_id=tenancy.organisation_id, is_active=True
     )
-    context = {"tenancy": tenancy, "category": category, "organisation": tenancy.organisation}
     if category.responsibility == Responsibility.TENANT:
+        context = {"tenancy": tenancy, "category": category, "organisation": tenancy.organisation}
         return render(request, "repairs/report_advice.html", context)
+    return _report(request, tenancy=tenancy, category=category)
 
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def report_something_else(request, room: str):
+    """Step 2 for a defect not in the list: "Something else" in a room, described freely."""
+    tenancy = _tenancy(request)
+    if room not in room_names():
+        raise Http404
+    category = something_else_for(organisation_id=tenancy.organisation_id, room_code=room)
+    return _report(
+        request,
+        tenancy=tenancy,
+        category=category,
+        form_class=SomethingElseForm,
+        saved_category=lambda: repair_category_something_else_get_or_create(
+            organisation_id=tenancy.organisation_id, room_code=room
+        ),
+        heading=_("Something else: %(room)s") % {"room": category.room_name},
+    )
+
+
+def _report(request, *, tenancy, category, form_class=ReportForm, saved_category=None, heading=""):
+    """The report of a landlord's repair: the form, and on a good post the request saved and
+    routed. `saved_category` gives the category to store when `category` is not saved yet."""
+    context = {
+        "tenancy": tenancy,
+        "category": category,
+        "organisation": tenancy.organisation,
+        "heading": heading or category.name,
+    }
     contract = route(tenancy.dwelling, timezone.localdate())
     if category.is_emergency:
         form = EmergencyForm(request.POST or None, initial={"contact_phone": request.user.phone})
@@ -97,7 +144,7 @@ def report_category(request, category_id: int):
         # next to the field instead of the report going through without a visit.
         if slots is not None and not request.POST.get("slot") and not slots.exists():
             slots = None
-        form = ReportForm(
+        form = form_class(
             request.POST or None,
             request.FILES or None,
             slots=slots,
@@ -109,7 +156,7 @@ def report_category(request, category_id: int):
         try:
             repair_request = services.repair_request_report(
                 tenancy=tenancy,
-                category=category,
+                category=saved_category() if saved_category else category,
                 description=data["description"],
                 actor=request.user,
                 photos=data.get("photos") or [],
