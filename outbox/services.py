@@ -77,12 +77,31 @@ class _LogOnce:
 broker_errors = _LogOnce()
 
 
+# A request waits at most about a second for a broker that is down: one connection attempt,
+# one retry of the publish, no waiting in between.
+ENQUEUE_CONNECT = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "timeout": 1}
+ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+
+
 def enqueue(task, *args, **kwargs) -> bool:
-    """task.apply_async without raising: a broker that is down is logged (once a minute)
-    and False returned. Only for work that a periodic task also picks up from the database."""
+    """task.apply_async without raising and without waiting long: a broker that is down is
+    logged (once a minute) and False returned. Only for work that a periodic task also picks
+    up from the database, so a message lost here is late, never lost."""
     options = kwargs.pop("options", {})
+    if task.app.conf.task_always_eager:  # tests, and a run without a worker: in process
+        task.apply_async(args=args, kwargs=kwargs, **options)
+        return True
     try:
-        task.apply_async(args=args, kwargs=kwargs, retry=False, **options)
+        with task.app.pool.acquire(block=True, timeout=1) as connection:
+            connection.ensure_connection(**ENQUEUE_CONNECT)
+            task.apply_async(
+                args=args,
+                kwargs=kwargs,
+                connection=connection,
+                retry=True,
+                retry_policy=ENQUEUE_RETRY_POLICY,
+                **options,
+            )
     except Exception as error:
         broker_errors.error(getattr(task, "name", str(task)), error)
         return False

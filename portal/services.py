@@ -174,7 +174,10 @@ def import_job_start(*, organisation, kind: str, upload, actor) -> "ImportJob":
     job = ImportJob.objects.create(
         organisation=organisation, kind=kind, file=upload, created_by=actor
     )
-    transaction.on_commit(lambda: tasks.import_job_run.delay(job.pk))
+    # The job row is the record: if the broker is down, import_jobs_requeue starts it later.
+    from outbox.services import enqueue_on_commit
+
+    enqueue_on_commit(tasks.import_job_run, job.pk)
     return job
 
 

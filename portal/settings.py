@@ -366,6 +366,8 @@ CELERY_BEAT_SCHEDULE = {
     # Outgoing mails (and webhooks) that are due: ones whose enqueue after commit was lost,
     # and retries after a failed send. Each message is sent once.
     "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": 60.0},
-    # Imports whose start message the broker lost are started after all.
+    # Imports stopped past their time limit are marked failed; stale previews expire.
     "import-jobs-sweep": {"task": "portal.tasks.import_jobs_sweep", "schedule": 300.0},
+    # Imports whose start message the broker lost (it was down) are started after all.
+    "import-jobs-requeue": {"task": "portal.tasks.import_jobs_requeue", "schedule": 300.0},
 }
