@@ -113,6 +113,14 @@ class TenancyInline(ScopedTabularInline):
         # The tabular inline shows each row's __str__, which names the dwelling.
         return super().get_queryset(request).select_related("tenant", "dwelling")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A table row has no <label> per input (the column header names it for the eye
+        # only): each input carries its column's name for screen readers.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and db_field.name in self.fields:
+            formfield.widget.attrs["aria-label"] = formfield.label
+        return formfield
+
 
 class ScopedConfirmImportForm(ConfirmImportForm):
     # The preview's association, carried to the confirm step (which posts to another URL).
