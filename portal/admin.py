@@ -3,20 +3,45 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.utils import timezone
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm
 
-from .imports import DwellingResource, ErpCSV, TenancyResource, dataset_from_file
-from .models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
+from .imports import (
+    DwellingResource,
+    ErpCSV,
+    PreviewStorage,
+    TenancyResource,
+    dataset_from_file,
+)
+from .models import (
+    ActivationCode,
+    Dwelling,
+    ImportJob,
+    ImportStatus,
+    Organisation,
+    StaffMembership,
+    Tenancy,
+    User,
+)
 from .paging import UnorderedCountPaginator
 from .postcode import PostcodeFormField, format_postcode
 from .scoping import OrganisationScopedAdmin, ScopedTabularInline, scope_queryset
 from .search import normalise_term
 from .selectors import staff_organisation_ids
-from .services import dwellings_mark_out_of_portfolio, import_job_start
+from .services import (
+    ACTIVATION_CODE_VALID,
+    activation_codes_issue,
+    dwellings_mark_out_of_portfolio,
+    import_job_start,
+    import_preview_confirm,
+    import_preview_record,
+)
 
 admin.site.site_header = _("Ketenportaal – administration")
 admin.site.site_title = _("Ketenportaal")
@@ -104,8 +129,16 @@ class StaffMembershipAdmin(OrganisationScopedAdmin):
 
 class TenancyInline(ScopedTabularInline):
     model = Tenancy
-    fields = ["contract_number", "start_date", "end_date", "tenant"]
-    readonly_fields = ["tenant"]
+    fields = [
+        "contract_number",
+        "start_date",
+        "end_date",
+        "email",
+        "tenant",
+        "claimed_at",
+        "claimed_from_ip",
+    ]
+    readonly_fields = ["tenant", "claimed_at", "claimed_from_ip"]
     extra = 0
     show_change_link = True
 
@@ -134,6 +167,66 @@ class ScopedImportMixin(ImportMixin):
     resource_classes: list = []
     import_formats = [ErpCSV]
     confirm_form_class = ScopedConfirmImportForm
+    # In the media storage, which every web node shares; an unconfirmed preview's file is
+    # removed after a day (import_jobs_sweep), a refused one's at once.
+    tmp_storage_class = PreviewStorage
+    import_kind = ""
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        form = context.get("form")
+        upload = getattr(form, "cleaned_data", {}).get("import_file") if form else None
+        name = getattr(upload, "tmp_storage_name", None)
+        if name:
+            confirm_form = context.get("confirm_form")
+            if confirm_form is None:
+                # refused or unreadable: nothing to confirm, so nothing to keep
+                PreviewStorage(name=name).remove()
+            else:
+                result = context["result"]
+                import_preview_record(
+                    organisation=self.import_organisation(request),
+                    kind=self.import_kind,
+                    file_name=PreviewStorage(name=name).get_full_path(),
+                    rows=result.total_rows,
+                    actor=request.user,
+                )
+        return response
+
+    def _preview_job(self, request) -> ImportJob | None:
+        name = request.POST.get("import_file_name") or ""
+        if not name:
+            return None
+        jobs = scope_queryset(ImportJob.objects.all(), request)
+        return jobs.filter(
+            status=ImportStatus.PREVIEW,
+            kind=self.import_kind,
+            file=PreviewStorage(name=name).get_full_path(),
+        ).first()
+
+    def process_import(self, request, **kwargs):
+        if request.method == "POST" and self._preview_job(request) is None:
+            self.message_user(
+                request,
+                gettext(
+                    "This preview has expired: previews wait a day for their confirmation. "
+                    "Nothing was written. Upload the file again."
+                ),
+                messages.ERROR,
+            )
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_import")
+        return super().process_import(request, **kwargs)
+
+    def process_result(self, result, request):
+        job = self._preview_job(request)
+        if job is not None:
+            totals = result.totals
+            import_preview_confirm(
+                job=job, new=totals["new"], updated=totals["update"], skipped=totals["skip"]
+            )
+        return super().process_result(result, request)
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)
@@ -183,6 +276,7 @@ class DwellingAdmin(ScopedImportMixin, PostcodeInputMixin, OrganisationScopedAdm
     list_select_related = ["organisation"]
     inlines = [TenancyInline]
     resource_classes = [DwellingResource]
+    import_kind = "dwellings"
     actions = ["mark_out_of_portfolio"]
     fieldsets = (
         (None, {"fields": ("organisation", "reference", "dwelling_type", "is_vacant")}),
@@ -240,8 +334,9 @@ class DwellingAdmin(ScopedImportMixin, PostcodeInputMixin, OrganisationScopedAdm
 @admin.register(Tenancy)
 class TenancyAdmin(ScopedImportMixin, OrganisationScopedAdmin):
     resource_classes = [TenancyResource]
+    import_kind = "tenancies"
 
-    list_display = ["contract_number", "dwelling", "start_date", "end_date", "tenant"]
+    list_display = ["contract_number", "dwelling", "start_date", "end_date", "tenant", "claimed_at"]
     list_select_related = ["dwelling", "tenant"]
     list_filter = ["organisation"]
     paginator = UnorderedCountPaginator
@@ -252,7 +347,132 @@ class TenancyAdmin(ScopedImportMixin, OrganisationScopedAdmin):
         "postcode or street."
     )
     autocomplete_fields = ["dwelling"]
-    readonly_fields = ["tenant", "claimed_at"]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "organisation",
+                    "dwelling",
+                    "contract_number",
+                    "start_date",
+                    "end_date",
+                    "email",
+                )
+            },
+        ),
+        (
+            _("Tenant account"),
+            {"fields": ("tenant", "claimed_at", "claimed_from_ip", "activation_letter")},
+        ),
+    )
+    readonly_fields = ["tenant", "claimed_at", "claimed_from_ip", "activation_letter"]
+    actions = ["print_activation_letters"]
+    # One page of letters at most this long: each letter is a page to print.
+    LETTERS_AT_ONCE = 500
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/activation-letter/",
+                self.admin_site.admin_view(self.activation_letter_view),
+                name="portal_tenancy_activation_letter",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("activation letter"))
+    def activation_letter(self, obj: Tenancy) -> str:
+        if obj.pk is None:
+            return "–"
+        if obj.tenant_id is not None:
+            return gettext("Not needed: the tenancy has an account.")
+        code = (
+            ActivationCode.objects.filter(tenancy=obj)
+            .only("valid_until", "used_at", "created_at")
+            .first()
+        )
+        if code is None:
+            state = gettext("No code made yet.")
+        elif code.used_at is not None:
+            state = gettext("The last code was used on %(date)s.") % {
+                "date": formats.date_format(timezone.localtime(code.used_at))
+            }
+        elif code.valid_until > timezone.now():
+            state = gettext("A code is valid until %(date)s.") % {
+                "date": formats.date_format(timezone.localtime(code.valid_until))
+            }
+        else:
+            state = gettext("The last code has expired or was replaced.")
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            state,
+            reverse("admin:portal_tenancy_activation_letter", args=[obj.pk]),
+            gettext("Print a letter with a new code"),
+        )
+
+    def activation_letter_view(self, request, object_id):
+        """A printable letter with a new activation code for one tenancy (a POST makes the
+        code; the page before it says that an earlier code stops working)."""
+        tenancy = self.get_object(request, object_id)
+        if not self.has_change_permission(request, tenancy):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._letters(request, Tenancy.objects.filter(pk=tenancy.pk))
+        return TemplateResponse(
+            request,
+            "admin/portal/tenancy/activation_letter_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "tenancy": tenancy,
+                "title": gettext("Print an activation letter"),
+            },
+        )
+
+    @admin.action(description=_("Print activation letters with a new code"), permissions=["change"])
+    def print_activation_letters(self, request, queryset):
+        return self._letters(request, queryset)
+
+    def _letters(self, request, queryset):
+        today = timezone.localdate()
+        claimable = (
+            queryset.filter(tenant__isnull=True, start_date__lte=today)
+            .exclude(end_date__lt=today)
+            .select_related("dwelling", "organisation")
+            .order_by("dwelling__postcode", "dwelling__house_number", "pk")
+        )
+        tenancies = list(claimable[: self.LETTERS_AT_ONCE + 1])
+        if len(tenancies) > self.LETTERS_AT_ONCE:
+            self.message_user(
+                request,
+                gettext("Choose at most %(count)d tenancies at once.")
+                % {"count": self.LETTERS_AT_ONCE},
+                messages.ERROR,
+            )
+            return redirect("admin:portal_tenancy_changelist")
+        if not tenancies:
+            self.message_user(
+                request,
+                gettext(
+                    "No letters: the tenancies chosen have an account already, or are not current."
+                ),
+                messages.WARNING,
+            )
+            return redirect("admin:portal_tenancy_changelist")
+        issued = activation_codes_issue(tenancies=tenancies, actor=request.user)
+        valid_until = timezone.localtime(timezone.now()) + ACTIVATION_CODE_VALID
+        return TemplateResponse(
+            request,
+            "admin/portal/tenancy/activation_letters.html",
+            {
+                "letters": issued,
+                "valid_until": valid_until,
+                "claim_url": request.build_absolute_uri(reverse("claim")),
+                "skipped": queryset.count() - len(issued) if len(issued) > 1 else 0,
+                "back": reverse("admin:portal_tenancy_changelist"),
+            },
+        )
 
     def get_search_results(self, request, queryset, search_term):
         # Exact matches first (contract number, e-mail address), else the tenancies of the
@@ -310,8 +530,10 @@ class ImportJobAdmin(OrganisationScopedAdmin):
             "new_rows",
             "updated_rows",
             "skipped_rows",
+            "message",
             "created_by",
             "created_at",
+            "started_at",
             "finished_at",
         ]
 
@@ -333,7 +555,7 @@ class ImportJobAdmin(OrganisationScopedAdmin):
         extra_context = extra_context or {}
         extra_context["job"] = job
         extra_context["missing"] = []
-        if job.kind == "dwellings" and job.status == "done":
+        if job.kind == "dwellings" and job.status == "done" and job.file:
             if request.method == "POST" and "mark_missing" in request.POST:
                 references = _missing_references(job)
                 count = dwellings_mark_out_of_portfolio(

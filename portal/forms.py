@@ -45,14 +45,43 @@ class ClaimForm(forms.Form):
         required=False,
         help_text=_("For example A or bis."),
     )
+    code = forms.CharField(
+        label=_("Activation code (optional)"),
+        max_length=30,
+        required=False,
+        help_text=_("From our letter about the tenant portal, for example ABCD-EFGH-JKMN."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
     email = forms.EmailField(
-        label=_("E-mail address"),
-        help_text=_("We send a link to this address to confirm it."),
+        label=_("E-mail address (with an activation code)"),
+        required=False,
+        help_text=_(
+            "With a code, we send the link to this address. Without a code, we send it to the "
+            "e-mail address we have on file for you."
+        ),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     def clean_postcode(self) -> str:
         return normalise_postcode(self.cleaned_data["postcode"])
+
+    def clean(self):
+        cleaned = super().clean()
+        code, email = cleaned.get("code", "").strip(), cleaned.get("email")
+        cleaned["code"] = code
+        if code and not email and "email" not in self.errors:
+            self.add_error("email", _("Fill in your e-mail address: we send the link there."))
+        elif email and not code:
+            self.add_error(
+                "code",
+                _(
+                    "Fill in the activation code from our letter, or leave the e-mail address "
+                    "empty: without a code we send the link to the address we have on file."
+                ),
+            )
+        return cleaned
 
 
 class ClaimPasswordForm(forms.Form):

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import CachedInstanceLoader
+from import_export.tmp_storages import MediaStorage
 
 from .models import Dwelling, DwellingType, Organisation, Tenancy
 from .postcode import normalise_postcode
@@ -135,6 +136,46 @@ class OrganisationResource(resources.ModelResource):
         super().__init__(**kwargs)
         self.organisation = organisation
         self._seen: set[str] = set()
+        # Each column's header as the file spells it ("VHE_Nummer "), by its own name.
+        self._file_headers: dict[str, str] = {}
+
+    def read_headers(self, dataset) -> None:
+        """Take the file's headers whatever their case or surrounding spaces, remembering
+        how the file spells each, so that errors name the column as the file does."""
+        own = {field.column_name.casefold(): field.column_name for field in self.fields.values()}
+        spelled = list(dataset.headers or [])
+        renamed = [own.get(str(header).strip().casefold(), header) for header in spelled]
+        self._file_headers = dict(zip(renamed, spelled, strict=True))
+        if renamed != spelled:
+            dataset.headers = renamed
+
+    @functools.cached_property
+    def _column_of(self) -> dict[str, str]:
+        """The column each error key means: a field's name, its attribute, its model field."""
+        columns: dict[str, str] = {}
+        for name, field in self.fields.items():
+            for key in (name, field.attribute, (field.attribute or "").removesuffix("_id")):
+                if key:
+                    columns.setdefault(key, field.column_name)
+        return columns
+
+    def column_errors(self, error: ValidationError) -> dict[str, list[str]]:
+        """A row's errors by the column as the file names it (`in_bezit_tot`, not the model's
+        `in_portfolio_until`); errors of no one column keep their key."""
+        named: dict[str, list[str]] = {}
+        for key, messages in _error_dict(error).items():
+            column = self._column_of.get(key)
+            if column is not None:
+                key = self._file_headers.get(column, column)
+            named.setdefault(key, []).extend(messages)
+        return named
+
+    def import_row(self, row, instance_loader, **kwargs):
+        # The admin's preview: the same column names as the background import's errors.
+        result = super().import_row(row, instance_loader, **kwargs)
+        if result.validation_error is not None:
+            result.validation_error = ValidationError(self.column_errors(result.validation_error))
+        return result
 
     def get_queryset(self):
         return self._meta.model.objects.filter(organisation=self.organisation)
@@ -145,6 +186,7 @@ class OrganisationResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         self._seen = set()
+        self.read_headers(dataset)
         missing = [
             field.column_name
             for field in self.get_import_fields()
@@ -228,7 +270,7 @@ class OrganisationResource(resources.ModelResource):
                 instance = self.instance_from(values, row)
                 self.validate_instance(instance, errors)
             except ValidationError as error:
-                checked.errors.append({"row": number, "errors": _error_dict(error)})
+                checked.errors.append({"row": number, "errors": self.column_errors(error)})
                 continue
             except Exception as error:  # with its row, as the preview shows it
                 checked.errors.append({"row": number, "errors": {"": [str(error)]}})
@@ -464,13 +506,16 @@ class TenancyResource(OrganisationResource):
         attribute="start_date", column_name="ingangsdatum", widget=DutchDateWidget()
     )
     end_date = fields.Field(attribute="end_date", column_name="einddatum", widget=DutchDateWidget())
+    # The tenant's address as the association has it: claiming an account without an
+    # activation code mails the link there only. Optional; a file without it keeps the stored one.
+    email = fields.Field(attribute="email", column_name="e-mailadres")
 
     required_columns = ("huurcontractnummer", "vhe_nummer", "ingangsdatum")
 
     class Meta:
         model = Tenancy
         import_id_fields = ("contract_number",)
-        fields = ("contract_number", "dwelling", "start_date", "end_date")
+        fields = ("contract_number", "dwelling", "start_date", "end_date", "email")
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
@@ -481,7 +526,7 @@ class TenancyResource(OrganisationResource):
         batch_size = 1000
 
     upsert_unique_fields = ("organisation", "contract_number")
-    upsert_update_fields = ("dwelling", "start_date", "end_date")
+    upsert_update_fields = ("dwelling", "start_date", "end_date", "email")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -513,6 +558,8 @@ class TenancyResource(OrganisationResource):
                 }
             )
         row["vhe_nummer"] = reference
+        if "e-mailadres" in row:
+            row["e-mailadres"] = str(row["e-mailadres"] or "").strip().lower()
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         if field.attribute == "dwelling_id":
@@ -561,6 +608,14 @@ def dataset_from_file(file) -> tablib.Dataset:
     """A CSV file as ERPs write it: UTF-8 (with or without BOM), comma or semicolon."""
     with file.open("rb") as handle:
         return dataset_from_text(handle.read().decode("utf-8-sig", errors="replace"))
+
+
+class PreviewStorage(MediaStorage):
+    """Where the admin keeps a previewed file until it is confirmed: the media storage, which
+    every web node shares (the default, a temporary folder, is one machine's)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**{"MEDIA_FOLDER": "import-previews", **kwargs})
 
 
 class ErpCSV(base_formats.CSV):

@@ -366,6 +366,20 @@ class Tenancy(models.Model):
         help_text=_("Empty until the tenant claims an account with the contract number."),
     )
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claimed_from_ip = models.GenericIPAddressField(
+        _("claimed from (IP address)"),
+        null=True,
+        blank=True,
+        help_text=_("The internet address the tenant confirmed the claim from."),
+    )
+    email = models.EmailField(
+        _("e-mail address on file"),
+        blank=True,
+        help_text=_(
+            "The tenant's e-mail address as the association knows it. Without an activation "
+            "code, the activation link is mailed to this address only."
+        ),
+    )
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -391,6 +405,83 @@ class Tenancy(models.Model):
     def clean(self) -> None:
         super().clean()
         inherit_organisation(self, "dwelling")
+
+
+class ActivationCode(models.Model):
+    """A one-time code printed on a letter to the tenant: proof that the one claiming the
+    tenancy holds the letter. Only a keyed hash is stored; the code itself is shown once, on
+    the letter. A new code replaces the tenancy's earlier unused one."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("housing association"),
+    )
+    # indexed by activationcode_tenancy, which starts with it
+    tenancy = models.ForeignKey(
+        Tenancy,
+        on_delete=models.CASCADE,
+        related_name="activation_codes",
+        verbose_name=_("tenancy"),
+        db_index=False,
+    )
+    code_hash = models.CharField(_("code (hashed)"), max_length=64)
+    created_at = models.DateTimeField(_("made at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    valid_until = models.DateTimeField(_("valid until"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activation code")
+        verbose_name_plural = _("activation codes")
+        ordering = ["-created_at"]
+        # the tenancy's current code, read with the tenancy on every claim
+        indexes = [models.Index(fields=["tenancy", "valid_until"], name="activationcode_tenancy")]
+
+    def __str__(self) -> str:
+        return f"{self.tenancy_id}: {self.valid_until:%Y-%m-%d}"
+
+
+class ClaimAttempt(models.Model):
+    """A claim whose details or proof did not match, kept for the throttle: a client address
+    and a tenancy each get a few wrong tries an hour. In the database, so that the throttle
+    holds when the cache is down."""
+
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    # indexed by claimattempt_tenancy, which starts with it
+    tenancy = models.ForeignKey(
+        Tenancy,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tenancy"),
+        db_index=False,
+    )
+    attempted_at = models.DateTimeField(_("tried at"))
+
+    class Meta:
+        verbose_name = _("claim attempt")
+        verbose_name_plural = _("claim attempts")
+        indexes = [
+            models.Index(fields=["client_address", "attempted_at"], name="claimattempt_address"),
+            models.Index(fields=["tenancy", "attempted_at"], name="claimattempt_tenancy"),
+            # the hourly sweep deletes old rows by this
+            models.Index(fields=["attempted_at"], name="claimattempt_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_address} {self.attempted_at:%Y-%m-%d %H:%M}"
 
 
 class SentMail(models.Model):
@@ -422,6 +513,8 @@ class ImportStatus(models.TextChoices):
     DONE = "done", _("Done")
     REFUSED = "refused", _("Refused: rows with errors, nothing written")
     FAILED = "failed", _("Failed")
+    PREVIEW = "preview", _("Previewed, waiting for confirmation")
+    EXPIRED = "expired", _("Preview expired")
 
 
 class ImportJob(models.Model):
@@ -452,8 +545,10 @@ class ImportJob(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
-    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    message = models.TextField(_("note"), blank=True)
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -461,6 +556,8 @@ class ImportJob(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-created_at"]
+        # the sweeps: running jobs past their time limit, previews past their day
+        indexes = [models.Index(fields=["status", "created_at"], name="importjob_status")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,18 +1,24 @@
 """Writes of the base app: tenants claiming their account, staff memberships."""
 
+import dataclasses
 import datetime
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
 from .models import (
+    ActivationCode,
+    ClaimAttempt,
     Dwelling,
     DwellingTypePeriod,
     ImportJob,
@@ -25,19 +31,94 @@ from .models import (
 from .roles import staff_group_sync
 from .signals import dwellings_changed
 
-CLAIM_SALT = "portal.tenancy-claim"
+# Version 2: links carry the proof they were sent on; links of the first version (sent to any
+# address typed) no longer work.
+CLAIM_SALT = "portal.tenancy-claim.v2"
 CLAIM_MAX_AGE = datetime.timedelta(days=3)
+# Wrong tries (details, code or proof that do not match) per client address and per tenancy
+# within CLAIM_THROTTLE_WINDOW; past that, every try gets the neutral answer.
+CLAIM_WRONG_TRIES = 5
+CLAIM_THROTTLE_WINDOW = datetime.timedelta(hours=1)
+# Letters: 12 characters of an alphabet without look-alikes (0/O, 1/I/L): about 59 bits, read
+# in groups of four. The code is random enough that a keyed hash (HMAC) suffices; it costs the
+# same for a hit and a miss, so the answer's timing does not tell a wrong code from an
+# unknown contract.
+ACTIVATION_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ACTIVATION_CODE_LENGTH = 12
+ACTIVATION_CODE_VALID = datetime.timedelta(days=30)
+_ACTIVATION_CODE_SALT = "portal.activation-code"
 
 
 class ClaimNotPossible(ApplicationError):
     pass
 
 
+@dataclasses.dataclass(frozen=True)
+class ClaimStarted:
+    """Where the confirmation link went: the address on file, or the one given with a code."""
+
+    email: str
+    on_file: bool
+
+
+def activation_code_normalise(text: str) -> str:
+    """A code as typed ("abcd efgh-jkmn") as it is stored: capitals, nothing else."""
+    return "".join(character for character in text.upper() if character.isalnum())
+
+
+def activation_code_hash(code: str) -> str:
+    return salted_hmac(
+        _ACTIVATION_CODE_SALT, activation_code_normalise(code), algorithm="sha256"
+    ).hexdigest()
+
+
+def activation_code_display(code: str) -> str:
+    return "-".join(code[start : start + 4] for start in range(0, len(code), 4))
+
+
+def email_masked(email: str) -> str:
+    """An address shown to whoever knows the tenancy's details: s***@example.nl."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+@transaction.atomic
+def activation_codes_issue(*, tenancies, actor: User | None) -> list[tuple[Tenancy, str]]:
+    """A new one-time code for each tenancy given, valid for 30 days; each replaces the
+    tenancy's earlier unused code. The codes are returned once, for the letters."""
+    tenancies = list(tenancies)
+    now = timezone.now()
+    ActivationCode.objects.filter(
+        tenancy__in=[tenancy.pk for tenancy in tenancies],
+        used_at__isnull=True,
+        valid_until__gt=now,
+    ).update(valid_until=now)
+    issued, rows = [], []
+    for tenancy in tenancies:
+        code = get_random_string(ACTIVATION_CODE_LENGTH, ACTIVATION_CODE_ALPHABET)
+        rows.append(
+            ActivationCode(
+                organisation_id=tenancy.organisation_id,
+                tenancy=tenancy,
+                code_hash=activation_code_hash(code),
+                created_by=actor,
+                valid_until=now + ACTIVATION_CODE_VALID,
+            )
+        )
+        issued.append((tenancy, activation_code_display(code)))
+    ActivationCode.objects.bulk_create(rows)
+    return issued
+
+
 def tenancy_find_claimable(
     *, contract_number: str, postcode: str, house_number: int, suffix: str
 ) -> Tenancy | None:
-    """A current tenancy matching all four details; None for any mismatch, whichever part."""
+    """A current tenancy matching all four details; None for any mismatch, whichever part.
+    It carries the id and hash of its valid unused activation code, if any (one query)."""
     today = timezone.localdate()
+    current_code = ActivationCode.objects.filter(
+        tenancy=OuterRef("pk"), used_at__isnull=True, valid_until__gt=timezone.now()
+    ).order_by("-valid_until")
     return (
         Tenancy.objects.filter(
             contract_number__iexact=contract_number.strip(),
@@ -47,31 +128,83 @@ def tenancy_find_claimable(
             start_date__lte=today,
         )
         .exclude(end_date__lt=today)
+        .annotate(
+            code_id=Subquery(current_code.values("pk")[:1]),
+            code_hash=Subquery(current_code.values("code_hash")[:1]),
+        )
         .select_related("dwelling", "organisation")
         .first()
     )
 
 
-def _claim_token(*, tenancy: Tenancy, email: str) -> str:
-    return signing.dumps({"tenancy": tenancy.pk, "email": email}, salt=CLAIM_SALT)
+def _claim_throttled(*, client_address: str | None, tenancy: Tenancy | None, now) -> bool:
+    """Whether the client address or the tenancy has had its wrong tries this hour (one
+    query, also when there is no tenancy, so the timing does not tell)."""
+    tenancy_id = tenancy.pk if tenancy is not None else 0
+    counts = ClaimAttempt.objects.filter(
+        Q(client_address=client_address) | Q(tenancy_id=tenancy_id),
+        attempted_at__gt=now - CLAIM_THROTTLE_WINDOW,
+    ).aggregate(
+        by_address=Count("pk", filter=Q(client_address=client_address)),
+        by_tenancy=Count("pk", filter=Q(tenancy_id=tenancy_id)),
+    )
+    return max(counts["by_address"], counts["by_tenancy"]) >= CLAIM_WRONG_TRIES
 
 
-def tenancy_claim_read_token(token: str) -> tuple[Tenancy, str]:
-    """The tenancy and e-mail address a confirmation link was sent for."""
-    try:
-        data = signing.loads(token, salt=CLAIM_SALT, max_age=CLAIM_MAX_AGE)
-        tenancy = Tenancy.objects.select_related("dwelling", "organisation").get(pk=data["tenancy"])
-    except (signing.BadSignature, KeyError, TypeError, Tenancy.DoesNotExist) as error:
-        raise ClaimNotPossible(
-            _("This link is no longer valid. Links work for 3 days; request a new one.")
-        ) from error
-    return tenancy, data["email"]
+@transaction.atomic
+def tenancy_claim_request(
+    *,
+    contract_number: str,
+    postcode: str,
+    house_number: int,
+    suffix: str,
+    code: str,
+    email: str,
+    client_address: str | None,
+    build_url,
+) -> ClaimStarted | None:
+    """Mail a confirmation link if the details name a current tenancy and come with proof of
+    possession: a valid activation code (the link goes to the address given with it), or else
+    the tenancy's e-mail address on file (the link goes there, never to an address typed).
+    None for anything else (wrong details, a wrong, used or expired code, no proof, too many
+    wrong tries), which the caller answers with one neutral message; such a try is counted.
+    Every failing path reads the same rows, so timing tells little either."""
+    now = timezone.now()
+    given_hash = activation_code_hash(code)
+    tenancy = tenancy_find_claimable(
+        contract_number=contract_number, postcode=postcode, house_number=house_number, suffix=suffix
+    )
+    throttled = _claim_throttled(client_address=client_address, tenancy=tenancy, now=now)
+    started = None
+    if tenancy is not None and not throttled:
+        if code:
+            if tenancy.code_hash and constant_time_compare(tenancy.code_hash, given_hash):
+                started = ClaimStarted(
+                    email=User.objects.normalize_email(email).lower(), on_file=False
+                )
+        elif tenancy.email:
+            started = ClaimStarted(email=tenancy.email.lower(), on_file=True)
+    if started is None:
+        ClaimAttempt.objects.create(
+            client_address=client_address, tenancy=tenancy, attempted_at=now
+        )
+        return None
+    token = signing.dumps(
+        {
+            "tenancy": tenancy.pk,
+            "email": started.email,
+            "code": None if started.on_file else tenancy.code_id,
+        },
+        salt=CLAIM_SALT,
+    )
+    tenancy_claim_mail(
+        tenancy=tenancy, email=started.email, link=build_url(reverse("claim_confirm", args=[token]))
+    )
+    return started
 
 
-def tenancy_claim_start(*, tenancy: Tenancy, email: str, build_url) -> None:
-    """Mail a confirmation link to the address given; the account is made when it is opened."""
-    email = User.objects.normalize_email(email).lower()
-    link = build_url(reverse("claim_confirm", args=[_claim_token(tenancy=tenancy, email=email)]))
+def tenancy_claim_mail(*, tenancy: Tenancy, email: str, link: str) -> None:
+    """The confirmation mail, sent once the claim's transaction is committed."""
     context = {"tenancy": tenancy, "organisation": tenancy.organisation, "link": link}
     language = translation.get_language()
 
@@ -88,10 +221,46 @@ def tenancy_claim_start(*, tenancy: Tenancy, email: str, build_url) -> None:
     transaction.on_commit(send)
 
 
+def tenancy_claim_read_token(token: str) -> tuple[Tenancy, str]:
+    """The tenancy and e-mail address a confirmation link was sent for, if its proof still
+    holds: the code unused, or the address still the one on file."""
+    try:
+        data = signing.loads(token, salt=CLAIM_SALT, max_age=CLAIM_MAX_AGE)
+        tenancy = Tenancy.objects.select_related("dwelling", "organisation").get(pk=data["tenancy"])
+        email, code_id = data["email"], data["code"]
+    except (signing.BadSignature, KeyError, TypeError, Tenancy.DoesNotExist) as error:
+        raise ClaimNotPossible(
+            _("This link is no longer valid. Links work for 3 days; request a new one.")
+        ) from error
+    if code_id is None:
+        if tenancy.email.lower() != email:
+            raise ClaimNotPossible(
+                _("This link is no longer valid. Links work for 3 days; request a new one.")
+            )
+    elif not ActivationCode.objects.filter(
+        pk=code_id, tenancy=tenancy, used_at__isnull=True
+    ).exists():
+        raise ClaimNotPossible(
+            _(
+                "The activation code of this link has been used already. Log in, or ask your "
+                "housing association for a new letter."
+            )
+        )
+    return tenancy, email
+
+
 @transaction.atomic
-def tenancy_claim_complete(*, token: str, password: str, existing_user: User | None = None) -> User:
-    """Link the tenancy to the account of the confirmed address, creating it if needed."""
+def tenancy_claim_complete(
+    *,
+    token: str,
+    password: str,
+    existing_user: User | None = None,
+    client_address: str | None = None,
+) -> User:
+    """Link the tenancy to the account of the confirmed address, creating it if needed; the
+    activation code of the link is used up, and the time and client address are kept."""
     tenancy, email = tenancy_claim_read_token(token)
+    code_id = signing.loads(token, salt=CLAIM_SALT, max_age=CLAIM_MAX_AGE)["code"]
     tenancy = Tenancy.objects.select_for_update().get(pk=tenancy.pk)
     user = existing_user or User.objects.filter(email__iexact=email).first()
     if tenancy.tenant_id is not None and (user is None or tenancy.tenant_id != user.pk):
@@ -106,9 +275,22 @@ def tenancy_claim_complete(*, token: str, password: str, existing_user: User | N
             _("This is not the password of the account of %(email)s.") % {"email": email}
         )
     if tenancy.tenant_id is None:
+        now = timezone.now()
+        if code_id is not None:
+            used = ActivationCode.objects.filter(
+                pk=code_id, tenancy=tenancy, used_at__isnull=True
+            ).update(used_at=now)
+            if not used:  # used by a second link of the same code, just now
+                raise ClaimNotPossible(
+                    _(
+                        "The activation code of this link has been used already. Log in, or "
+                        "ask your housing association for a new letter."
+                    )
+                )
         tenancy.tenant = user
-        tenancy.claimed_at = timezone.now()
-        tenancy.save(update_fields=["tenant", "claimed_at"])
+        tenancy.claimed_at = now
+        tenancy.claimed_from_ip = client_address
+        tenancy.save(update_fields=["tenant", "claimed_at", "claimed_from_ip"])
     return user
 
 
@@ -165,6 +347,13 @@ IMPORT_CHUNK = 2000
 # Up to this many new or readdressed dwellings, the signal names them; above it, the
 # association's stored areas are refreshed as a whole, in one statement.
 DWELLING_IDS_IN_SIGNAL = 2000
+# The import task's hard time limit (portal.tasks); a job still running this long after it
+# started, plus a margin, was stopped and is marked failed by import_jobs_sweep.
+IMPORT_TIME_LIMIT = 3600
+IMPORT_STALE_AFTER = datetime.timedelta(seconds=IMPORT_TIME_LIMIT + 15 * 60)
+# An admin preview's file waits this long for its confirmation.
+IMPORT_PREVIEW_KEPT = datetime.timedelta(days=1)
+RUNNING_STATUSES = (ImportStatus.CHECKING, ImportStatus.WRITING)
 
 
 @transaction.atomic
@@ -205,7 +394,8 @@ def import_job_run(*, job_id: int) -> str:
         if job is None:
             return "not queued"
         job.status = ImportStatus.CHECKING
-        job.save(update_fields=["status"])
+        job.started_at = timezone.now()
+        job.save(update_fields=["status", "started_at"])
     try:
         dataset = dataset_from_file(job.file)
         ImportJob.objects.filter(pk=job.pk).update(total_rows=len(dataset))
@@ -222,6 +412,11 @@ def import_job_run(*, job_id: int) -> str:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.WRITING)
         import_job_write(job=job, resource=resource, checked=checked)
         return "done"
+    except SoftTimeLimitExceeded:
+        ImportJob.objects.filter(pk=job.pk, status__in=RUNNING_STATUSES).update(
+            status=ImportStatus.FAILED, message=_import_timed_out(), finished_at=timezone.now()
+        )
+        raise
     except Exception as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED,
@@ -229,6 +424,79 @@ def import_job_run(*, job_id: int) -> str:
             finished_at=timezone.now(),
         )
         raise
+
+
+def _import_timed_out() -> str:
+    minutes = IMPORT_TIME_LIMIT // 60
+    return _(
+        "Stopped: the import did not finish within its time limit of %(minutes)d minutes. "
+        "Nothing was written, as a file is written whole or not at all. Split the file, or "
+        "try again at a quieter time."
+    ) % {"minutes": minutes}
+
+
+def _preview_expired() -> str:
+    return _(
+        "The preview was not confirmed within a day, so its file has been removed and nothing "
+        "was written. Upload the file again to import it."
+    )
+
+
+@transaction.atomic
+def import_jobs_sweep() -> dict[str, int]:
+    """Periodic: a job still checking or writing well past the task's hard time limit was
+    stopped (its worker killed, the machine restarted) and would say "running" forever: it is
+    marked failed, saying that nothing was written (the write is one transaction). Previews
+    that were not confirmed within a day lose their file and say so."""
+    now = timezone.now()
+    stale = ImportJob.objects.filter(
+        status__in=RUNNING_STATUSES,
+        created_at__lt=now - IMPORT_STALE_AFTER,
+    ).filter(Q(started_at__lt=now - IMPORT_STALE_AFTER) | Q(started_at__isnull=True))
+    failed = stale.update(status=ImportStatus.FAILED, message=_import_timed_out(), finished_at=now)
+    expired = 0
+    previews = ImportJob.objects.select_for_update(skip_locked=True).filter(
+        status=ImportStatus.PREVIEW, created_at__lt=now - IMPORT_PREVIEW_KEPT
+    )
+    for job in previews[:1000]:
+        if job.file:
+            job.file.delete(save=False)
+        job.status = ImportStatus.EXPIRED
+        job.message = _preview_expired()
+        job.finished_at = now
+        job.save(update_fields=["file", "status", "message", "finished_at"])
+        expired += 1
+    return {"failed": failed, "expired": expired}
+
+
+@transaction.atomic
+def import_preview_record(*, organisation, kind: str, file_name: str, rows: int, actor):
+    """An admin preview waiting for its confirmation: the file it keeps is removed after a
+    day if it is not confirmed (import_jobs_sweep)."""
+    return ImportJob.objects.create(
+        organisation=organisation,
+        kind=kind,
+        file=file_name,
+        status=ImportStatus.PREVIEW,
+        total_rows=rows,
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def import_preview_confirm(*, job: ImportJob, new: int, updated: int, skipped: int) -> None:
+    """The preview's rows are written: the job is done, its file removed by the import."""
+    now = timezone.now()
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEW).update(
+        status=ImportStatus.DONE,
+        file="",
+        processed_rows=new + updated + skipped,
+        new_rows=new,
+        updated_rows=updated,
+        skipped_rows=skipped,
+        started_at=now,
+        finished_at=now,
+    )
 
 
 @transaction.atomic
@@ -272,7 +540,12 @@ def import_job_write(*, job: ImportJob, resource, checked) -> None:
         dwellings_changed.send(
             sender=Dwelling, organisation_id=job.organisation_id, dwelling_ids=dwelling_ids
         )
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, finished_at=timezone.now())
+    done = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.WRITING).update(
+        status=ImportStatus.DONE, finished_at=timezone.now()
+    )
+    if not done:
+        # Marked failed meanwhile (past its time limit): the rows are rolled back, as it says.
+        raise ApplicationError(_("The import was stopped before it finished."))
 
 
 @transaction.atomic
@@ -293,3 +566,11 @@ def dwellings_mark_out_of_portfolio(
             .update(in_portfolio_until=until)
         )
     return marked
+
+
+@transaction.atomic
+def claim_attempts_prune() -> int:
+    """Periodic: wrong claim tries older than the throttle's window count no more."""
+    cutoff = timezone.now() - CLAIM_THROTTLE_WINDOW
+    deleted, _by_model = ClaimAttempt.objects.filter(attempted_at__lt=cutoff).delete()
+    return deleted

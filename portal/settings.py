@@ -368,6 +368,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": 60.0},
     # Imports stopped past their time limit are marked failed; stale previews expire.
     "import-jobs-sweep": {"task": "portal.tasks.import_jobs_sweep", "schedule": 300.0},
+    # Wrong claim tries older than the throttle's hour are deleted; the table stays small.
+    "claim-attempts-prune": {"task": "portal.tasks.claim_attempts_prune", "schedule": 3600.0},
     # Imports whose start message the broker lost (it was down) are started after all.
     "import-jobs-requeue": {"task": "portal.tasks.import_jobs_requeue", "schedule": 300.0},
 }

@@ -3,10 +3,26 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
+@shared_task(
+    acks_late=True,
+    time_limit=services.IMPORT_TIME_LIMIT,
+    soft_time_limit=services.IMPORT_TIME_LIMIT - 100,
+)
 def import_job_run(job_id: int) -> str:
     """A large CSV import: check every row, then write in chunks with progress."""
     return services.import_job_run(job_id=job_id)
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def import_jobs_sweep() -> dict[str, int]:
+    """Imports stopped past their time limit are marked failed; stale previews expire."""
+    return services.import_jobs_sweep()
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def claim_attempts_prune() -> int:
+    """Wrong claim tries older than the throttle's hour are deleted."""
+    return services.claim_attempts_prune()
 
 
 @shared_task

@@ -1,3 +1,4 @@
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -13,19 +14,26 @@ from .forms import ClaimExistingAccountForm, ClaimForm, ClaimPasswordForm, Email
 from .models import User
 from .services import (
     ClaimNotPossible,
+    email_masked,
     tenancy_claim_complete,
     tenancy_claim_read_token,
-    tenancy_claim_start,
-    tenancy_find_claimable,
+    tenancy_claim_request,
 )
 
-# One message for every mismatch: it never tells which part was wrong, or whether the
-# contract exists.
+# One message for every refusal: it never tells which part was wrong, whether the contract
+# exists, whether a code was wrong, used or expired, or that the tries ran out.
 NEUTRAL_CLAIM_ERROR = gettext_lazy(
     "We could not find a current tenancy with these details. Check the contract number on "
-    "your tenancy agreement, your postcode and your house number, and try again. Still stuck? "
-    "Call your housing association."
+    "your tenancy agreement, your postcode, your house number and, if you have one, the "
+    "activation code from our letter. After 5 tries that do not match, wait an hour before "
+    "you try again. Still stuck? Call your housing association."
 )
+
+
+def client_address(request) -> str | None:
+    """The client's internet address, read as the login lockout reads it (django-axes, which
+    knows the number of proxies in front)."""
+    return get_client_ip_address(request)
 
 
 def home(request):
@@ -51,25 +59,34 @@ def claim(request):
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        tenancy = tenancy_find_claimable(
+        started = tenancy_claim_request(
             contract_number=data["contract_number"],
             postcode=data["postcode"],
             house_number=data["house_number"],
             suffix=data["suffix"],
+            code=data["code"],
+            email=data["email"],
+            client_address=client_address(request),
+            build_url=request.build_absolute_uri,
         )
-        if tenancy is None:
+        if started is None:
             form.add_error(None, NEUTRAL_CLAIM_ERROR)
         else:
-            tenancy_claim_start(
-                tenancy=tenancy, email=data["email"], build_url=request.build_absolute_uri
-            )
-            request.session["claim_email"] = data["email"]
+            request.session["claim_sent"] = {
+                "email": email_masked(started.email) if started.on_file else data["email"],
+                "on_file": started.on_file,
+            }
             return redirect("claim_sent")
     return render(request, "portal/claim.html", {"form": form})
 
 
 def claim_sent(request):
-    return render(request, "portal/claim_sent.html", {"email": request.session.get("claim_email")})
+    sent = request.session.get("claim_sent") or {}
+    return render(
+        request,
+        "portal/claim_sent.html",
+        {"email": sent.get("email"), "on_file": sent.get("on_file", False)},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -92,7 +109,9 @@ def claim_confirm(request, token: str):
     if request.method == "POST" and form.is_valid():
         password = form.cleaned_data.get("password") or form.cleaned_data["password1"]
         try:
-            user = tenancy_claim_complete(token=token, password=password)
+            user = tenancy_claim_complete(
+                token=token, password=password, client_address=client_address(request)
+            )
         except ClaimNotPossible as error:
             form.add_error(None, error.message)
         else:

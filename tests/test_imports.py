@@ -83,8 +83,8 @@ BAD_DWELLING_ERRORS = {
             "“56118AB”: Enter a Dutch postcode: four digits and two letters, for example 1234 AB."
         ]
     },
-    3: {"reference": ["VHE000202 occurs more than once in the file."]},
-    4: {"house_number": ["The house number is missing."]},
+    3: {"vhe_nummer": ["VHE000202 occurs more than once in the file."]},
+    4: {"huisnummer": ["The house number is missing."]},
 }
 
 
@@ -130,6 +130,12 @@ def confirm(client, url: str, previewed):
     form = previewed.context["confirm_form"]
     data = {name: form.initial[name] for name in form.fields if form.initial.get(name) is not None}
     return client.post(url, data, follow=True)
+
+
+@pytest.fixture(autouse=True)
+def previews_in_media_root(media_root):
+    """The admin keeps a previewed file in the media storage until it is confirmed."""
+    return media_root
 
 
 @pytest.fixture
@@ -405,10 +411,10 @@ def test_a_tenancies_file_with_bad_rows_shows_every_error_and_writes_nothing(
 
     # then
     assert {row.number: row.error_dict for row in response.context["result"].invalid_rows} == {
-        2: {"dwelling": ["No dwelling VHE000999 in this association."]},
-        3: {"contract_number": ["HC0000001 occurs more than once in the file."]},
-        4: {"end_date": ["The end lies before the start."]},
-        5: {"start_date": ["“1 januari” is not a date (use 2024-01-31)."]},
+        2: {"vhe_nummer": ["No dwelling VHE000999 in this association."]},
+        3: {"huurcontractnummer": ["HC0000001 occurs more than once in the file."]},
+        4: {"einddatum": ["The end lies before the start."]},
+        5: {"ingangsdatum": ["“1 januari” is not a date (use 2024-01-31)."]},
     }
     assert response.context.get("confirm_form") is None
     assert everything() == before

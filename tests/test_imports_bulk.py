@@ -376,7 +376,7 @@ def test_a_job_finds_the_same_errors_as_the_preview(staff_client, organisation, 
     shown = {row.number: row.error_dict for row in result.invalid_rows}
     assert {error["row"]: error["errors"] for error in job.errors} == shown
     assert sorted(shown) == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
-    assert shown[5] == {"street": ["Ensure this value has at most 120 characters (it has 121)."]}
+    assert shown[5] == {"straat": ["Ensure this value has at most 120 characters (it has 121)."]}
     assert shown[11] == {"postcode": ["This address already belongs to VHE000001."]}
     assert everything() == before
 

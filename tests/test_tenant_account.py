@@ -16,8 +16,9 @@ from .test_settings import PRODUCTION_LIKE, run
 
 NEUTRAL = (
     "We could not find a current tenancy with these details. Check the contract number on your "
-    "tenancy agreement, your postcode and your house number, and try again. Still stuck? "
-    "Call your housing association."
+    "tenancy agreement, your postcode, your house number and, if you have one, the activation "
+    "code from our letter. After 5 tries that do not match, wait an hour before you try again. "
+    "Still stuck? Call your housing association."
 )
 LINK_NOT_VALID = "This link is no longer valid. Links work for 3 days; request a new one."
 ALREADY_CLAIMED = "This tenancy already has an account. Log in, or reset its password."
@@ -33,12 +34,14 @@ def english(client):
 
 @pytest.fixture
 def tenancy(db, organisation):
-    """An unclaimed, current tenancy of Kerkstraat 12 A, 5611 AB."""
+    """An unclaimed, current tenancy of Kerkstraat 12 A, 5611 AB, with the tenant's e-mail
+    address on file (tests/test_claim.py claims with an activation code)."""
     return factories.TenancyFactory(
         dwelling=factories.DwellingFactory(
             organisation=organisation, postcode="5611AB", house_number=12, house_number_suffix="A"
         ),
         contract_number="HC0012345",
+        email="Sanne.Jansen@Example.nl",
     )
 
 
@@ -48,7 +51,6 @@ def claim_details(**changes) -> dict:
         "postcode": "5611 ab",
         "house_number": "12",
         "suffix": "a",
-        "email": "Sanne.Jansen@Example.nl",
         **changes,
     }
 
@@ -78,14 +80,15 @@ def test_claiming_mails_a_link_that_sets_a_password_and_logs_in(
     # when they claim
     response = claim(english, django_capture_on_commit_callbacks)
 
-    # then one mail with a link goes to the address given
+    # then one mail with a link goes to the address on file
     assert response.status_code == 302
     assert response.url == reverse("claim_sent")
     assert [(m.to, m.subject) for m in mailoutbox] == [
         (["sanne.jansen@example.nl"], "Confirm your e-mail address for Woonstichting Kempenland")
     ]
     assert (
-        "We sent a link to Sanne.Jansen@Example.nl." in english.get(response.url).content.decode()
+        "We sent a link to the e-mail address we have on file for you, s***@example.nl."
+        in english.get(response.url).content.decode()
     )
     link = link_in(mailoutbox[0])
 
@@ -120,6 +123,7 @@ def test_a_house_number_without_suffix_is_claimed_with_an_empty_suffix(
             organisation=organisation, postcode="5611AB", house_number=14
         ),
         contract_number="HC0012346",
+        email="bewoner@example.nl",
     )
 
     # when
@@ -278,8 +282,8 @@ def test_a_second_claim_cannot_take_over_a_claimed_tenancy(
     owner = factories.UserFactory(email="owner@example.nl")
     Tenancy.objects.filter(pk=tenancy.pk).update(tenant=owner)
 
-    # when someone else who knows the details claims it with a new address
-    claim(english, django_capture_on_commit_callbacks, email="intruder@example.nl")
+    # when someone who knows the details claims it again (the link goes to the address on file)
+    claim(english, django_capture_on_commit_callbacks)
     link = link_in(mailoutbox[0])
     opened = english.get(link)
     sent = english.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
@@ -299,11 +303,11 @@ def test_a_second_claim_with_another_existing_account_cannot_take_it_over(
 ):
     # given the tenancy is claimed, and the other person has an account of their own
     owner = factories.UserFactory(email="owner@example.nl")
-    Tenancy.objects.filter(pk=tenancy.pk).update(tenant=owner)
+    Tenancy.objects.filter(pk=tenancy.pk).update(tenant=owner, email="other@example.nl")
     other = factories.UserFactory(email="other@example.nl")
 
-    # when they claim it with their own address and password
-    claim(english, django_capture_on_commit_callbacks, email="other@example.nl")
+    # when they claim it, the link goes to their address on file, and they give its password
+    claim(english, django_capture_on_commit_callbacks)
     link = link_in(mailoutbox[0])
     response = english.post(link, {"password": factories.PASSWORD})
 
