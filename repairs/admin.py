@@ -119,7 +119,7 @@ class PhotoInline(ReadOnlyTabularInline):
     def preview(self, obj: Photo) -> str:
         url = reverse("admin:repairs_repairrequest_photo", args=[obj.request_id, obj.pk])
         return format_html(
-            '<a href="{}"><img src="{}" alt="{}" style="max-width:8rem;max-height:8rem"></a>',
+            '<a href="{}"><img src="{}" alt="{}" class="portal-photo-thumb"></a>',
             url,
             url,
             _("Photo %(number)s") % {"number": obj.pk},
