@@ -42,8 +42,12 @@ def resolve(name: str) -> Callable:
 def mail_deliver(
     *, key: str, subject: str, body: str, to: list[str], from_email: str | None = None
 ) -> bool:
-    """A mail rendered when it was queued (in the language of the request that caused it)."""
+    """A mail rendered when it was queued (in the language of the request that caused it).
+    Its payload is removed once it is sent."""
     return mail_send_once(
         key=key,
         build=lambda: EmailMessage(subject=subject, body=body, from_email=from_email, to=to),
     )
+
+
+mail_deliver.outbox_forget_payload = True

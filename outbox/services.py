@@ -180,7 +180,8 @@ def _deliver(message: OutboxMessage, *, now: datetime.datetime) -> bool:
     message.attempts += 1
     try:
         with transaction.atomic():
-            resolve(message.handler)(**message.payload)
+            handler = resolve(message.handler)
+            handler(**message.payload)
     except Exception as error:
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
         message.due_at = now + backoff(message.attempts)
@@ -194,7 +195,12 @@ def _deliver(message: OutboxMessage, *, now: datetime.datetime) -> bool:
         )
         return False
     message.sent_at = timezone.now()
-    message.save(update_fields=["attempts", "sent_at"])
+    update = ["attempts", "sent_at"]
+    if getattr(handler, "outbox_forget_payload", False):
+        # a rendered mail (a confirmation link, say) is not kept once it went out
+        message.payload = {}
+        update.append("payload")
+    message.save(update_fields=update)
     return True
 
 

@@ -30,6 +30,7 @@ from contractors.models import (
     WeeklySchedule,
 )
 from contractors.services import daypart_defaults_ensure, slots_generate
+from outbox.models import OutboxMessage
 from portal.models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
 from portal.scoping import OrganisationScopedAdmin, _organisation_path
 from repairs.lifecycle import Status
@@ -216,6 +217,13 @@ SCREENS: dict[type[models.Model], Screen] = {
         _import_job, lambda obj: obj.file.name.rsplit("/", 1)[-1], frozenset({"organisation"})
     ),
     UnroutedRequest: Screen(_unrouted, lambda obj: obj.reference, None),
+    OutboxMessage: Screen(
+        lambda org: OutboxMessage.objects.create(
+            key=f"mail-{org.slug}", handler="outbox.handlers.mail_deliver", organisation=org
+        ),
+        lambda obj: obj.key,
+        None,
+    ),
     FollowUp: Screen(
         lambda org: FollowUp.objects.get(pk=_invitation(org, grade=4).response.pk),
         lambda obj: obj.invitation.request.reference,
@@ -224,7 +232,7 @@ SCREENS: dict[type[models.Model], Screen] = {
 }
 
 MODELS = list(SCREENS)
-PROJECT_APPS = {"portal", "contractors", "repairs", "surveys"}
+PROJECT_APPS = {"portal", "outbox", "contractors", "repairs", "surveys"}
 
 
 def model_id(model: type[models.Model]) -> str:
@@ -653,6 +661,7 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "FeeStatement",
         "SroiContribution",
         "ImportJob",
+        "OutboxMessage",
         "UnroutedRequest",
     }
 

@@ -578,3 +578,20 @@ def test_the_outbox_list_asks_the_same_queries_for_1_or_50_rows(
     with django_assert_max_num_queries(12):
         response = changelist(client, state="failed")
     assert len(response.context["cl"].result_list) == rows
+
+
+def test_the_outbox_admin_speaks_dutch(chain, staff_of_chain, client):
+    # given a failed message, and staff reading Dutch
+    failed_message(chain.organisation, "ours")
+    client.force_login(staff_of_chain)
+
+    # when
+    response = client.get(
+        reverse("admin:outbox_outboxmessage_changelist"), HTTP_ACCEPT_LANGUAGE="nl"
+    )
+
+    # then the screen and its filter are in Dutch
+    body = response.content.decode()
+    assert "Uitgaande berichten" in body
+    assert "mislukt, wordt opnieuw geprobeerd" in body
+    assert "laatste fout" in body.lower()
