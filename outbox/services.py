@@ -29,6 +29,9 @@ BACKOFF_MAX = datetime.timedelta(hours=6)
 KEEP_SENT = datetime.timedelta(days=30)
 # A run stops taking new rows after this long, inside the task's soft time limit of 240 s.
 RUN_BUDGET_SECONDS = 180
+# A run stops after this many failures in a row (a mail server that is down would otherwise
+# be tried for every due row, each waiting for its timeout).
+STOP_AFTER_FAILURES = 20
 
 
 def backoff(attempts: int) -> datetime.timedelta:
@@ -218,8 +221,12 @@ def outbox_send_due(
     started = time.monotonic()
     ids = list(ids) if ids is not None else None
     result = SendResult()
+    failures_in_a_row = 0
     while result.sent + result.failed < limit:
         if time.monotonic() - started > RUN_BUDGET_SECONDS:
+            break
+        if failures_in_a_row >= STOP_AFTER_FAILURES:
+            # the mail server is down, most likely: the rest wait for the next run
             break
         with transaction.atomic():
             message = _claim(now=now, ids=ids)
@@ -227,8 +234,10 @@ def outbox_send_due(
                 break
             if _deliver(message, now=now):
                 result.sent += 1
+                failures_in_a_row = 0
             else:
                 result.failed += 1
+                failures_in_a_row += 1
     return result
 
 

@@ -6,12 +6,11 @@ import datetime
 from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 
@@ -204,21 +203,26 @@ def tenancy_claim_request(
 
 
 def tenancy_claim_mail(*, tenancy: Tenancy, email: str, link: str) -> None:
-    """The confirmation mail, sent once the claim's transaction is committed."""
+    """The confirmation mail, rendered in the visitor's language and queued in the outbox
+    with the claim's transaction; it leaves after the commit, or later if mail is down."""
+    from outbox.handlers import mail_deliver
+    from outbox.services import outbox_add
+
     context = {"tenancy": tenancy, "organisation": tenancy.organisation, "link": link}
-    language = translation.get_language()
-
-    def send() -> None:
-        with translation.override(language):
-            send_mail(
-                subject=_("Confirm your e-mail address for %(organisation)s")
-                % {"organisation": tenancy.organisation.name},
-                message=render_to_string("portal/mail/claim_confirm.txt", context),
-                from_email=tenancy.organisation.mail_from or None,
-                recipient_list=[email],
-            )
-
-    transaction.on_commit(send)
+    key = f"claim-confirm-{tenancy.pk}-{get_random_string(16)}"
+    outbox_add(
+        key=key,
+        handler=mail_deliver,
+        payload={
+            "key": key,
+            "subject": _("Confirm your e-mail address for %(organisation)s")
+            % {"organisation": tenancy.organisation.name},
+            "body": render_to_string("portal/mail/claim_confirm.txt", context),
+            "from_email": tenancy.organisation.mail_from or None,
+            "to": [email],
+        },
+        organisation_id=tenancy.organisation_id,
+    )
 
 
 def tenancy_claim_read_token(token: str) -> tuple[Tenancy, str]:

@@ -5,6 +5,7 @@ failed send is retried with backoff and shown in the admin."""
 
 import datetime
 import logging
+import re
 import threading
 import time
 
@@ -21,7 +22,7 @@ from outbox import services as outbox
 from outbox.models import OutboxMessage
 from outbox.tasks import outbox_sweep
 from portal.celery import app
-from portal.models import ImportJob, ImportStatus, SentMail
+from portal.models import ImportJob, ImportStatus, SentMail, Tenancy
 from portal.tasks import import_jobs_requeue
 from repairs import tasks as repair_tasks
 from repairs.lifecycle import Status
@@ -76,11 +77,36 @@ def mail_back(settings):
 
 
 def queued() -> dict[str, bool]:
-    """Each outbox key, and whether it was sent."""
+    """Each outbox key (a claim mail's without its random part), and whether it was sent."""
     return {
-        key: sent_at is not None
+        re.sub(r"^(claim-confirm-\d+)-\w+$", r"\1", key): sent_at is not None
         for key, sent_at in OutboxMessage.objects.order_by("key").values_list("key", "sent_at")
     }
+
+
+def claimable_tenancy(chain):
+    """An unclaimed tenancy of Kerkstraat 12 A whose tenant's address the association has."""
+    return factories.TenancyFactory(
+        dwelling=factories.DwellingFactory(
+            organisation=chain.organisation,
+            street="Kerkstraat",
+            postcode="5611AB",
+            house_number=12,
+            house_number_suffix="A",
+        ),
+        contract_number="HC0012345",
+        email="bewoner@example.nl",
+    )
+
+
+CLAIM = {
+    "contract_number": "HC0012345",
+    "postcode": "5611 AB",
+    "house_number": "12",
+    "suffix": "A",
+    "code": "",
+    "email": "",
+}
 
 
 def sweep() -> dict:
@@ -121,6 +147,7 @@ def every_action_that_queues_work(
         organisation=chain.organisation, name_en="Gas smell", is_emergency=True
     )
     waiting = factories.routed_request_create(chain)
+    claimable_tenancy(chain)
     token = invitation_waiting(timezone.now(), chain)
     mail.outbox.clear()  # the survey invitation itself
     with capture(execute=True):
@@ -164,6 +191,8 @@ def every_action_that_queues_work(
                 "_save": "Save",
             },
         )
+    with capture(execute=True):
+        responses["claim a tenancy"] = english_client().post(reverse("claim"), CLAIM)
     return responses
 
 
@@ -184,6 +213,7 @@ def expected_keys(chain) -> dict[str, bool]:
             f"unrouted-alert-{unrouted.pk}",
             f"appointment-confirmation-{planned.pk}",
             f"follow-up-alert-{response.pk}",
+            f"claim-confirm-{Tenancy.objects.get(contract_number='HC0012345').pk}",
         ],
         False,
     )
@@ -297,7 +327,11 @@ def test_once_the_broker_is_back_the_sweep_sends_each_message_exactly_once(
     assert len(set(to_contractor)) == len(to_contractor) == 4
     # the unrouted request and the low grade
     assert len(to_staff) == 2
-    assert len(mailoutbox) == 9
+    # the claim link, to the address on file
+    assert [m.to for m in mailoutbox if "/activeren/" in m.body] == [["bewoner@example.nl"]]
+    assert len(mailoutbox) == 10
+    # and the claim link is not kept in the outbox once it went out
+    assert OutboxMessage.objects.get(key__startswith="claim-confirm-").payload == {}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -595,3 +629,23 @@ def test_the_outbox_admin_speaks_dutch(chain, staff_of_chain, client):
     assert "Uitgaande berichten" in body
     assert "mislukt, wordt opnieuw geprobeerd" in body
     assert "laatste fout" in body.lower()
+
+
+def test_a_run_stops_after_twenty_failures_in_a_row_and_the_rest_wait(
+    chain, smtp_refusing, settings
+):
+    # given 25 mails due and the mail server down
+    for number in range(25):
+        outbox.outbox_add(
+            key=f"mail-{number}",
+            handler="outbox.handlers.mail_deliver",
+            payload={"key": f"mail-{number}", "subject": "s", "body": "b", "to": ["a@b.nl"]},
+            send_after_commit=False,
+        )
+
+    # when the sweep runs
+    result = outbox.outbox_send_due()
+
+    # then it gave up after 20 tries, and the other 5 are still due, untried
+    assert (result.sent, result.failed) == (0, 20)
+    assert OutboxMessage.objects.filter(attempts=0, sent_at__isnull=True).count() == 5
