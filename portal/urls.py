@@ -45,3 +45,8 @@ urlpatterns = [
     path("", include("repairs.urls")),
     path("", views.home, name="home"),
 ]
+
+# The error pages in the portal's layout and the visitor's language (portal.error_pages).
+handler403 = "portal.error_pages.permission_denied"
+handler404 = "portal.error_pages.page_not_found"
+handler500 = "portal.error_pages.server_error"
