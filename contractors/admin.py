@@ -17,8 +17,14 @@ from portal.admin import PostcodeInputMixin, SuperuserOnlyAdmin
 from portal.db_router import reporting_reads
 from portal.errors import ApplicationError
 from portal.models import Organisation
-from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline, ScopedTabularInline
-from portal.selectors import staff_organisation_ids
+from portal.scoping import (
+    GlobalReferenceAdmin,
+    OrganisationScopedAdmin,
+    ReadOnlyTabularInline,
+    ScopedTabularInline,
+    filter_by_scope,
+    organisation_scope,
+)
 
 from . import fees, sroi
 from .models import (
@@ -39,22 +45,15 @@ from .models import (
 
 
 @admin.register(Contractor)
-class ContractorAdmin(admin.ModelAdmin):
+class ContractorAdmin(GlobalReferenceAdmin):
     """Contractors are a directory shared by all associations (a contractor serves several):
-    staff may look them up and pick them for a contract; only superusers change them."""
+    staff may look them up and pick them for a contract; only superusers change them. List
+    filters of an association's screens offer only the contractors it holds contracts with."""
 
+    organisation_reach = "contracts__organisation"
     list_display = ["name", "kvk_number", "contact_name", "email", "phone"]
     search_fields = ["name", "=kvk_number"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(ContractorMembership)
@@ -294,10 +293,9 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
         ]
 
     def _organisation_for(self, request):
-        ids = staff_organisation_ids(request.user)
-        organisations = Organisation.objects.order_by("name")
-        if ids is not None:
-            organisations = organisations.filter(pk__in=ids)
+        organisations = filter_by_scope(
+            Organisation.objects.order_by("name"), organisation_scope(request.user), "pk"
+        )
         chosen = request.GET.get("organisation") or request.POST.get("organisation")
         organisation = (
             organisations.filter(pk=chosen).first() if chosen and chosen.isdigit() else None
@@ -500,7 +498,7 @@ class SroiContributionAdmin(OrganisationScopedAdmin):
             raise PermissionDenied
         raw = request.GET.get("year", "")
         year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else timezone.localdate().year
-        rows = sroi.ledger(organisation_ids=staff_organisation_ids(request.user), year=year)
+        rows = sroi.ledger(organisation_ids=organisation_scope(request.user), year=year)
         context = {
             **self.admin_site.each_context(request),
             "title": _("SROI ledger %(year)d") % {"year": year},

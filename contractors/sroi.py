@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from portal.scoping import OrganisationScope, filter_by_scope
+
 from .fees import CENT, contracts_fee_lines
 from .models import Contract
 
@@ -38,7 +40,8 @@ class LedgerRow:
         return self.contributed < self.expected_by_now
 
 
-def ledger(*, organisation_ids: list[int] | None, year: int) -> list[LedgerRow]:
+def ledger(*, organisation_ids: OrganisationScope, year: int) -> list[LedgerRow]:
+    """The ledger of the associations in scope (ids, or ALL_ASSOCIATIONS for a superuser)."""
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     contracts = (
         Contract.objects.filter(valid_from__lte=end)
@@ -58,8 +61,7 @@ def ledger(*, organisation_ids: list[int] | None, year: int) -> list[LedgerRow]:
         )
         .order_by("organisation__name", "contractor__name", "area__name")
     )
-    if organisation_ids is not None:
-        contracts = contracts.filter(organisation_id__in=organisation_ids)
+    contracts = filter_by_scope(contracts, organisation_ids)
     today = timezone.localdate()
     days_in_year = 366 if calendar.isleap(year) else 365
     if today > end:

@@ -4,7 +4,7 @@ import datetime
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -12,8 +12,13 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from contractors.models import Area, Contractor
 from portal.db_router import reporting_reads
-from portal.scoping import OrganisationScopedAdmin, scope_queryset
-from portal.selectors import staff_organisation_ids
+from portal.scoping import (
+    OrganisationScopedAdmin,
+    organisation_scope,
+    reach_queryset,
+    scope_queryset,
+)
+from portal.search import normalise_term
 from repairs.admin import RequestChildAdminMixin
 
 from . import services
@@ -43,11 +48,66 @@ class SurveyInvitationAdmin(RequestChildAdminMixin, ReadOnlyAdmin):
     exclude = ["token"]
 
 
-@admin.register(SurveyResponse)
-class SurveyResponseAdmin(RequestChildAdminMixin, ReadOnlyAdmin):
+class AnonymousUnlessConsentMixin:
+    """A tenant's answer names the tenant only when they ticked consent (the Aedes rule the
+    survey form promises). Without it, every admin user sees the grades and comment with the
+    contractor, area and month: no request, address, tenant or exact date, and the search by
+    request reference does not find it. Decided per row here, not in a template."""
+
     request_path = "invitation__request"
+    # Shown for every answer.
+    anonymous_fields = [
+        "overall_grade",
+        "craftsman_grade",
+        "fixed_first_time",
+        "on_time",
+        "comment",
+        "may_contact",
+        "contact",
+        "contractor",
+        "area",
+        "answered_month",
+    ]
+    # Shown only when the tenant agreed to be contacted.
+    consented_fields = ["request_reference", "answered_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.may_contact:
+            return [*self.consented_fields, *self.anonymous_fields]
+        return list(self.anonymous_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if normalise_term(search_term):
+            # Found by its request only if the tenant may be known.
+            queryset = queryset.filter(may_contact=True)
+        return queryset, may_have_duplicates
+
+    @admin.display(description=gettext_lazy("request"))
+    def request_reference(self, obj: SurveyResponse) -> str:
+        if not obj.may_contact:
+            return _("Anonymous")
+        repair_request = obj.invitation.request
+        return f"{repair_request.reference} – {repair_request.dwelling.address_line}"
+
+    @admin.display(description=gettext_lazy("contact"))
+    def contact(self, obj: SurveyResponse) -> str:
+        if not obj.may_contact:
+            return _("No consent to contact")
+        return obj.contact_details()
+
+    @admin.display(description=gettext_lazy("month"), ordering="answered_at")
+    def answered_month(self, obj: SurveyResponse) -> str:
+        return formats.date_format(timezone.localtime(obj.answered_at), "F Y")
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(AnonymousUnlessConsentMixin, RequestChildAdminMixin, ReadOnlyAdmin):
     list_display = [
-        "invitation",
+        "request_reference",
         "overall_grade",
         "craftsman_grade",
         "fixed_first_time",
@@ -55,24 +115,20 @@ class SurveyResponseAdmin(RequestChildAdminMixin, ReadOnlyAdmin):
         "may_contact",
         "contractor",
         "area",
-        "answered_at",
+        "answered_month",
     ]
-    list_filter = [
-        "overall_grade",
-        "contractor",
-        "area",
-        "may_contact",
-        ("answered_at", admin.DateFieldListFilter),
-    ]
-    list_select_related = ["invitation", "contractor", "area"]
+    # No filter by day: with a day, contractor and area a grade points at one visit.
+    list_filter = ["overall_grade", "contractor", "area", "may_contact"]
+    list_select_related = ["invitation__request__dwelling", "contractor", "area"]
     search_fields = ["=invitation__request__reference"]
+    search_help_text = gettext_lazy(
+        "A request reference: finds only answers of tenants who agreed to be contacted."
+    )
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(RequestChildAdminMixin, OrganisationScopedAdmin):
-    """Grades of 5 or lower, newest unhandled first; contact details only with consent."""
-
-    request_path = "invitation__request"
+class FollowUpAdmin(AnonymousUnlessConsentMixin, RequestChildAdminMixin, OrganisationScopedAdmin):
+    """Grades of 5 or lower, newest unhandled first; who answered only with consent."""
 
     list_display = [
         "request_reference",
@@ -80,31 +136,22 @@ class FollowUpAdmin(RequestChildAdminMixin, OrganisationScopedAdmin):
         "comment",
         "contractor",
         "contact",
-        "answered_at",
+        "answered_month",
         "follow_up_handled_at",
     ]
     list_filter = ["contractor", "area"]
     search_fields = ["=invitation__request__reference"]
+    search_help_text = SurveyResponseAdmin.search_help_text
     list_select_related = [
         "contractor",
         "invitation__request__reported_by",
         "invitation__request__dwelling",
     ]
-    readonly_fields = [
-        "request_reference",
-        "overall_grade",
-        "craftsman_grade",
-        "fixed_first_time",
-        "on_time",
-        "comment",
-        "contact",
-        "contractor",
-        "area",
-        "answered_at",
+    anonymous_fields = [
+        *AnonymousUnlessConsentMixin.anonymous_fields,
         "follow_up_handled_at",
         "follow_up_handled_by",
     ]
-    fields = readonly_fields
     actions = ["mark_handled"]
     # Open ones first, newest first. Set here, not in get_queryset: the change list puts the
     # model's ordering (-answered_at) before a queryset's. nulls_first: PostgreSQL sorts NULL
@@ -119,17 +166,6 @@ class FollowUpAdmin(RequestChildAdminMixin, OrganisationScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    @admin.display(description=gettext_lazy("request"))
-    def request_reference(self, obj: SurveyResponse) -> str:
-        repair_request = obj.invitation.request
-        return f"{repair_request.reference} – {repair_request.dwelling.address_line}"
-
-    @admin.display(description=gettext_lazy("contact"))
-    def contact(self, obj: SurveyResponse) -> str:
-        if not obj.may_contact:
-            return _("No consent to contact")
-        return obj.contact_details()
 
     @admin.action(description=gettext_lazy("Mark as handled"))
     def mark_handled(self, request, queryset):
@@ -151,8 +187,9 @@ def _month_label(day: datetime.date) -> str:
 
 
 @admin.register(KpiDashboard)
-class KpiDashboardAdmin(admin.ModelAdmin):
-    """KPIs per month, contractor and area, for the staff user's association(s)."""
+class KpiDashboardAdmin(OrganisationScopedAdmin):
+    """KPIs per month, contractor and area, for the staff user's association(s). The list
+    page is the dashboard; there is no page of a single row (it would show an answer)."""
 
     def has_add_permission(self, request):
         return False
@@ -163,18 +200,23 @@ class KpiDashboardAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        raise Http404
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise Http404
+
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        organisation_ids = staff_organisation_ids(request.user)
+        organisation_ids = organisation_scope(request.user)
         months = request.GET.get("months", "12")
         months = int(months) if months in {"3", "6", "12", "24"} else 12
         start, end = months_back(timezone.localdate(), months)
-        contractors = Contractor.objects.order_by("name")
-        if organisation_ids is not None:
-            contractors = contractors.filter(
-                contracts__organisation_id__in=organisation_ids
-            ).distinct()
+        contractors = reach_queryset(Contractor.objects.order_by("name"), request)
         areas = scope_queryset(Area.objects.order_by("name"), request)
         contractor_id = _int(request.GET.get("contractor"), {c.pk for c in contractors})
         area_id = _int(request.GET.get("area"), {a.pk for a in areas})

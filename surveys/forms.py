@@ -48,9 +48,14 @@ class SurveyForm(forms.Form):
         error_messages={"max_length": _("Keep it to 2000 characters (now %(show_value)d).")},
     )
     may_contact = forms.BooleanField(
-        label=_("You may contact me about this."),
+        label=_("I give permission for the housing association to contact me about this answer."),
         required=False,
-        help_text=_("Only then do we contact you about it; otherwise your answers stay anonymous."),
+        help_text=_(
+            "Without this permission your answer stays anonymous: the housing association "
+            "sees your grades and comment with the contractor, the area and the month, but "
+            "not who you are, your address or which repair it was. If you give a 5 or lower, "
+            "we only contact you about it when you tick this box."
+        ),
     )
 
     def clean_craftsman_grade(self):

@@ -38,6 +38,7 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from portal.scoping import OrganisationScope, filter_by_scope
 from repairs.lifecycle import Status
 from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
 
@@ -196,19 +197,19 @@ def _hours(seconds: float | None) -> float | None:
 
 def kpi_rows(
     *,
-    organisation_ids: list[int] | None,
+    organisation_ids: OrganisationScope,
     start: datetime.date,
     end: datetime.date,
     contractor_id: int | None = None,
     area_id: int | None = None,
 ) -> list[KpiRow]:
-    """The KPI table for months start..end (first days), scoped to organisations (None: all)."""
+    """The KPI table for months start..end (first days), for the associations in scope (ids,
+    or ALL_ASSOCIATIONS for a superuser or a contractor's own figures across associations)."""
     tz_start = datetime.datetime.combine(start, datetime.time.min, tzinfo=AMSTERDAM)
     tz_end = datetime.datetime.combine(next_month(end), datetime.time.min, tzinfo=AMSTERDAM)
 
     def scoped(queryset: QuerySet, contractor="contractor_id", area="contract__area_id"):
-        if organisation_ids is not None:
-            queryset = queryset.filter(organisation_id__in=organisation_ids)
+        queryset = filter_by_scope(queryset, organisation_ids)
         if contractor_id:
             queryset = queryset.filter(**{contractor: contractor_id})
         if area_id:
@@ -388,7 +389,7 @@ ROLLUP_SUMS = (
 
 def kpi_rollup_rows(
     *,
-    organisation_ids: list[int] | None,
+    organisation_ids: OrganisationScope,
     start: datetime.date,
     end: datetime.date,
     contractor_id: int | None = None,
@@ -398,8 +399,7 @@ def kpi_rollup_rows(
     month, plus one for the lead times of the cells that combine several contracts (a
     contract renewed within a month), whose percentiles are computed from the merged lists."""
     months = KpiMonth.objects.filter(month__gte=start, month__lte=end)
-    if organisation_ids is not None:
-        months = months.filter(organisation_id__in=organisation_ids)
+    months = filter_by_scope(months, organisation_ids)
     if contractor_id:
         months = months.filter(contractor_id=contractor_id)
     if area_id:

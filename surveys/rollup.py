@@ -29,6 +29,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from contractors.models import Contract
+from portal.scoping import ALL_ASSOCIATIONS, OrganisationScope, filter_by_scope
 from repairs.lifecycle import Status
 from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
 
@@ -118,24 +119,21 @@ def _parts() -> dict:
 def kpi_month_refresh(
     *,
     month: datetime.date,
-    organisation_ids: Iterable[int] | None = None,
+    organisation_ids: OrganisationScope,
     now: datetime.datetime | None = None,
     stale_ids: Iterable[int] = (),
 ) -> int:
-    """Compute the rows of one month again (for these associations, None: all) and replace
-    the stored ones; the stale marks `stale_ids` go in the same transaction. Returns the
-    number of rows written."""
+    """Compute the rows of one month again (for these associations, or ALL_ASSOCIATIONS) and
+    replace the stored ones; the stale marks `stale_ids` go in the same transaction. Returns
+    the number of rows written."""
     now = now or timezone.now()
     db = _database()
     month = month.replace(day=1)
     start = datetime.datetime.combine(month, datetime.time.min, tzinfo=AMSTERDAM)
     end = datetime.datetime.combine(next_month(month), datetime.time.min, tzinfo=AMSTERDAM)
-    organisations = None if organisation_ids is None else sorted(set(organisation_ids))
 
     def scoped(queryset):
-        if organisations is None:
-            return queryset
-        return queryset.filter(organisation_id__in=organisations)
+        return filter_by_scope(queryset, organisation_ids)
 
     with transaction.atomic(using=db), _month_locked(month, db):
         parts: dict[tuple[int, int], dict] = defaultdict(_parts)
@@ -263,16 +261,16 @@ def kpi_rollup_refresh(
     every month marked stale for the associations marked. Returns what it did."""
     now = now or timezone.now()
     month = month_of(now)
-    plan: dict[datetime.date, set[int] | None] = {}
+    plan: dict[datetime.date, OrganisationScope] = {}
     for _ in range(recent_months):
-        plan[month] = None
+        plan[month] = ALL_ASSOCIATIONS
         month = previous_month(month)
     stale: dict[datetime.date, list[int]] = defaultdict(list)
     for pk, organisation_id, stale_month in KpiMonthStale.objects.using(_database()).values_list(
         "pk", "organisation_id", "month"
     ):
         stale[stale_month].append(pk)
-        if stale_month not in plan or plan[stale_month] is not None:
+        if plan.get(stale_month) is not ALL_ASSOCIATIONS:
             plan.setdefault(stale_month, set()).add(organisation_id)
     rows = 0
     for month in sorted(plan):
@@ -303,7 +301,7 @@ def kpi_rollup_rebuild(*, since: datetime.date | None = None) -> dict:
         KpiMonth.objects.using(db).filter(month__lt=since).delete()
     month, last, months, rows = since.replace(day=1), month_of(now), 0, 0
     while month <= last:
-        rows += kpi_month_refresh(month=month, now=now)
+        rows += kpi_month_refresh(month=month, organisation_ids=ALL_ASSOCIATIONS, now=now)
         months += 1
         month = next_month(month)
     return {"months": months, "rows": rows}

@@ -315,8 +315,14 @@ def follow_up_alert_send(*, response_id: int) -> bool:
         repair_request = response.invitation.request
         with translation.override("nl"):
             send_mail(
-                subject=_("Low grade %(grade)d for repair %(reference)s")
-                % {"grade": response.overall_grade, "reference": repair_request.reference},
+                # Which repair only with the tenant's consent: otherwise the answer is anonymous.
+                subject=(
+                    _("Low grade %(grade)d for repair %(reference)s")
+                    % {"grade": response.overall_grade, "reference": repair_request.reference}
+                    if response.may_contact
+                    else _("Low grade %(grade)d for %(contractor)s (anonymous)")
+                    % {"grade": response.overall_grade, "contractor": response.contractor.name}
+                ),
                 message=render_to_string(
                     "surveys/mail/follow_up_alert.txt",
                     {"response": response, "request": repair_request},

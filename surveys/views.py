@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from contractors.models import ContractorRole
 from portal.db_router import reporting_reads
+from portal.scoping import ALL_ASSOCIATIONS
 from repairs.queue import membership_for
 
 from .forms import SurveyForm
@@ -59,7 +60,11 @@ def contractor_kpis(request):
     start, end = months_back(timezone.localdate(), 12)
     with reporting_reads():
         rows = kpi_rollup_rows(
-            organisation_ids=None, start=start, end=end, contractor_id=membership.contractor_id
+            # the contractor's own rows, in every association it works for
+            organisation_ids=ALL_ASSOCIATIONS,
+            start=start,
+            end=end,
+            contractor_id=membership.contractor_id,
         )
     return render(
         request,

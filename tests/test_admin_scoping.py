@@ -7,6 +7,7 @@ Multi-tenancy).
 
 import datetime
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,7 +36,13 @@ from portal.models import Dwelling, ImportJob, Organisation, StaffMembership, Te
 from portal.scoping import OrganisationScopedAdmin, _organisation_path
 from repairs.lifecycle import Status
 from repairs.models import MaterialReuse, RepairCategory, RepairRequest, UnroutedRequest
-from surveys.models import FollowUp, InvitationStatus, SurveyInvitation, SurveyResponse
+from surveys.models import (
+    FollowUp,
+    InvitationStatus,
+    KpiDashboard,
+    SurveyInvitation,
+    SurveyResponse,
+)
 
 from . import factories
 
@@ -92,7 +99,9 @@ def _slot(organisation: Organisation) -> Slot:
     return Slot.objects.get(area=schedule.area)
 
 
-def _invitation(organisation: Organisation, grade: int | None = None) -> SurveyInvitation:
+def _invitation(
+    organisation: Organisation, grade: int | None = None, *, may_contact: bool = False
+) -> SurveyInvitation:
     contract = _contract(organisation)
     repair_request = factories.RepairRequestFactory(
         dwelling=factories.DwellingFactory(organisation=organisation),
@@ -116,6 +125,7 @@ def _invitation(organisation: Organisation, grade: int | None = None) -> SurveyI
             contractor=contract.contractor,
             area=contract.area,
             overall_grade=grade,
+            may_contact=may_contact,
         )
     return invitation
 
@@ -203,8 +213,9 @@ SCREENS: dict[type[models.Model], Screen] = {
     WeeklySchedule: Screen(_weekly_schedule, lambda obj: obj.area.name, None),
     Slot: Screen(_slot, lambda obj: obj.area.name, None),
     SurveyInvitation: Screen(_invitation, lambda obj: obj.request.reference, None),
+    # Answers of tenants who agreed to be contacted: only those are found by their request.
     SurveyResponse: Screen(
-        lambda org: _invitation(org, grade=8).response,
+        lambda org: _invitation(org, grade=8, may_contact=True).response,
         lambda obj: obj.invitation.request.reference,
         None,
     ),
@@ -225,7 +236,9 @@ SCREENS: dict[type[models.Model], Screen] = {
         None,
     ),
     FollowUp: Screen(
-        lambda org: FollowUp.objects.get(pk=_invitation(org, grade=4).response.pk),
+        lambda org: FollowUp.objects.get(
+            pk=_invitation(org, grade=4, may_contact=True).response.pk
+        ),
         lambda obj: obj.invitation.request.reference,
         None,
     ),
@@ -294,13 +307,13 @@ def test_every_scoped_admin_is_covered_here():
     }
 
     # then a new screen must be added to SCREENS, or be one of the platform's own screens
-    assert scoped == set(SCREENS)
+    # (the KPI dashboard has no rows of its own to list; the contractor directory is shared)
+    assert scoped == set(SCREENS) | {KpiDashboard}
     assert unscoped_own == {
         "portal.User",
         "contractors.Contractor",
         "contractors.ContractorMembership",
         "contractors.Daypart",
-        "surveys.KpiDashboard",
     }
 
 
@@ -477,7 +490,7 @@ def test_add_form_offers_only_own_rows_to_pick(staff_client, rows, organisation)
     for name, queryset in choice_fields.items():
         related = queryset.model
         path = _organisation_path(related)
-        if path is None:
+        if _shared(related):
             # Contractors are a directory shared by all associations.
             assert related is Contractor, name
             continue
@@ -773,3 +786,161 @@ def test_staff_pick_no_other_associations_dwelling_for_a_tenancy(
         "Select a valid choice. That choice is not one of the available choices."
     ]
     assert Tenancy.objects.count() == 0
+
+
+# Every registered screen, as staff of association B while only association A has rows.
+
+REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
+
+
+@pytest.fixture
+def world_of_a(organisation):
+    """A row of every scoped screen in association A, and a contractor that works only for A."""
+    rows = {model: screen.make(organisation) for model, screen in SCREENS.items()}
+    contractor = factories.ContractorFactory(name="Alleen Kempen Installatietechniek")
+    factories.ContractFactory(
+        contractor=contractor, area=factories.AreaFactory(organisation=organisation)
+    )
+    return rows
+
+
+@pytest.fixture
+def b_client(client, other_staff_user):
+    client.force_login(other_staff_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def _names_of(organisation: Organisation, rows: dict) -> set[str]:
+    """What would betray association A on a page: its name, its rows' names and references,
+    and the contractors that work for it."""
+    names = {organisation.name, f"Stad {organisation.slug}"}
+    for model, row in rows.items():
+        # (a statement's period start is a date any page may show)
+        if model not in {Organisation, FeeStatement}:
+            names.add(SCREENS[model].search_term(row))
+    names |= set(
+        Contractor.objects.filter(contracts__organisation=organisation).values_list(
+            "name", flat=True
+        )
+    )
+    names |= set(Area.objects.filter(organisation=organisation).values_list("name", flat=True))
+    return {name for name in names if name}
+
+
+def _leaked(text: str, names: set[str]) -> list[str]:
+    return sorted(
+        name for name in names if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)
+    )
+
+
+def _shared(model: type[models.Model]) -> bool:
+    """Reference data shared by every association (the contractor directory)."""
+    return getattr(admin.site._registry.get(model), "global_reference", False)
+
+
+def _rows_of_a(model: type[models.Model], organisation: Organisation) -> set[int]:
+    path = _organisation_path(model)
+    if path is None or _shared(model):
+        return set()
+    return set(
+        model._default_manager.filter(**{path: organisation.pk}).values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", REGISTERED, ids=model_id)
+def test_no_screen_shows_staff_of_another_association_a_row_or_a_name(
+    b_client, organisation, world_of_a, model
+):
+    # given association A with a row on every screen, and staff of B, which has none
+    names = _names_of(organisation, world_of_a)
+    shared = _shared(model)
+
+    # when
+    response = b_client.get(url(model, "changelist"))
+
+    # then the screen is refused, or lists nothing of A and names nothing of A
+    assert response.status_code in {200, 403}
+    if response.status_code == 403:
+        return
+    changelist = response.context.get("cl")
+    if changelist is not None:
+        if not shared:
+            assert {obj.pk for obj in changelist.result_list} & _rows_of_a(model, organisation) == (
+                set()
+            )
+        offered = {
+            spec.title: [str(choice["display"]) for choice in spec.choices(changelist)]
+            for spec in changelist.filter_specs
+        }
+        leaked_choices = {
+            title: leaked
+            for title, choices in offered.items()
+            if (leaked := _leaked("\n".join(choices), names))
+        }
+        assert leaked_choices == {}
+    if not shared:
+        assert _leaked(response.content.decode(), names) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", REGISTERED, ids=model_id)
+def test_no_change_page_of_another_association_opens(b_client, organisation, world_of_a, model):
+    # given a row of association A shown on this screen (an answer, for the KPI dashboard)
+    source = SurveyResponse if model is KpiDashboard else model
+    rows = sorted(_rows_of_a(source, organisation))
+    if not rows:
+        pytest.skip("no row of one association on this screen (platform or shared screen)")
+
+    # when
+    answers = {
+        view: b_client.get(url(model, view, rows[0])).status_code
+        for view in ("change", "history", "delete")
+    }
+
+    # then each is not found, as a missing row is (a platform screen refuses staff outright)
+    platform = b_client.get(url(model, "changelist")).status_code == 403
+    assert answers == dict.fromkeys(answers, 403 if platform else 404)
+
+
+AUTOCOMPLETE_SOURCES = sorted(
+    (
+        (model, field_name)
+        for model, model_admin in admin.site._registry.items()
+        for field_name in model_admin.autocomplete_fields
+    ),
+    key=lambda item: (item[0]._meta.label, item[1]),
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "field_name"),
+    AUTOCOMPLETE_SOURCES,
+    ids=[f"{model._meta.label}.{field}" for model, field in AUTOCOMPLETE_SOURCES],
+)
+def test_no_autocomplete_answers_a_row_of_another_association(
+    b_client, organisation, world_of_a, model, field_name
+):
+    # given association A with rows to pick, and staff of B
+    remote = model._meta.get_field(field_name).remote_field.model
+    names = _names_of(organisation, world_of_a)
+
+    # when staff of B ask for every choice, and for A's rows by name
+    everything = _autocomplete(b_client, model._meta.app_label, model._meta.model_name, field_name)
+    aimed = [
+        _autocomplete(b_client, model._meta.app_label, model._meta.model_name, field_name, name)
+        for name in sorted(names)
+    ]
+
+    # then they are refused, or offered nothing of A (the shared contractor directory aside)
+    assert everything.status_code in {200, 403}
+    if everything.status_code == 403 or _shared(remote):
+        return
+    found = {
+        int(result["id"])
+        for answer in [everything, *aimed]
+        for result in json.loads(answer.content)["results"]
+    }
+    assert found & _rows_of_a(remote, organisation) == set()

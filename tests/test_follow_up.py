@@ -84,6 +84,7 @@ def test_a_grade_of_five_or_lower_alerts_the_associations_staff_once(
         invitation,
         django_capture_on_commit_callbacks,
         grade=grade,
+        may_contact=True,
         comment="Nobody came on the agreed morning.",
     )
     again = tasks.follow_up_alert.delay(response.pk).get()
@@ -134,17 +135,18 @@ def test_the_alert_names_the_tenant_only_with_consent(
     answer(client, consenting, django_capture_on_commit_callbacks, grade=4, may_contact=True)
 
     # then
-    by_reference = {
-        reference: message
-        for message in mailoutbox
-        for reference in (anonymous.request.reference, consenting.request.reference)
-        if reference in message.subject
-    }
-    without, with_consent = (
-        by_reference[anonymous.request.reference],
-        by_reference[consenting.request.reference],
+    without, with_consent = sorted(
+        mailoutbox, key=lambda message: consenting.request.reference in message.subject
     )
-    for secret in (chain.tenant.email, chain.tenant.last_name, "06 11 22 33 44"):
+    assert consenting.request.reference in with_consent.subject
+    for secret in (
+        chain.tenant.email,
+        chain.tenant.last_name,
+        "06 11 22 33 44",
+        anonymous.request.reference,
+        chain.dwelling.street,
+    ):
+        assert secret not in without.subject
         assert secret not in without.body
     assert (
         f"{chain.tenant.get_full_name()} · {chain.tenant.email} · 06 11 22 33 44"
@@ -222,7 +224,8 @@ def test_staff_see_their_associations_low_grades_with_contact_only_by_consent(
     assert "No consent to contact" in body
     assert f"{chain.tenant.get_full_name()} · {chain.tenant.email} · 06 11 22 33 44" in body
     assert "06 99 88 77 66" not in body
-    assert grades["anonymous"].invitation.request.reference in body
+    assert grades["anonymous"].invitation.request.reference not in body
+    assert grades["consenting"].invitation.request.reference in body
     assert chain.dwelling.address_line in body
     assert "Comment theirs" not in body
     assert "Comment happy" not in body

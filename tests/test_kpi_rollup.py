@@ -15,6 +15,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.scoping import ALL_ASSOCIATIONS
 from repairs.lifecycle import Status
 from surveys import rollup, services, tasks
 from surveys.kpis import kpi_rollup_rows, kpi_rows
@@ -130,8 +131,11 @@ def test_the_rollup_equals_the_live_computation(rebuilt, organisation, other_org
     scopes = {
         "association": {"organisation_ids": [organisation.pk]},
         "other association": {"organisation_ids": [other_organisation.pk]},
-        "every association": {"organisation_ids": None},
-        "contractor": {"organisation_ids": None, "contractor_id": rebuilt.a.contractor.pk},
+        "every association": {"organisation_ids": ALL_ASSOCIATIONS},
+        "contractor": {
+            "organisation_ids": ALL_ASSOCIATIONS,
+            "contractor_id": rebuilt.a.contractor.pk,
+        },
         "area": {"organisation_ids": [organisation.pk], "area_id": rebuilt.b.area.pk},
         "nobody": {"organisation_ids": []},
     }
@@ -316,7 +320,7 @@ def test_computing_twice_writes_the_same_rows(rebuilt):
 
 def test_the_rebuild_command(world, organisation):
     # given stray rows of a month without data, from before the first month with data
-    rollup.kpi_month_refresh(month=JAN)
+    rollup.kpi_month_refresh(month=JAN, organisation_ids=ALL_ASSOCIATIONS)
     KpiMonth.objects.filter(month=JAN).update(month=datetime.date(2024, 1, 1))
 
     # when
@@ -325,7 +329,7 @@ def test_the_rebuild_command(world, organisation):
     # then every month from December 2025 up to this month, and nothing before it
     assert out.getvalue() == "KPI rollup: 6 rows in 4 months.\n"
     assert sorted(set(KpiMonth.objects.values_list("month", flat=True))) == [DEC, JAN, FEB]
-    live, stored = same_rows(organisation_ids=None, start=DEC, end=MAR)
+    live, stored = same_rows(organisation_ids=ALL_ASSOCIATIONS, start=DEC, end=MAR)
     assert stored == live
 
 
@@ -369,7 +373,7 @@ def test_a_refresh_waits_for_one_running_on_the_same_month(committed_world):
     def slow() -> None:
         try:
             with transaction.atomic():
-                rollup.kpi_month_refresh(month=JAN)
+                rollup.kpi_month_refresh(month=JAN, organisation_ids=ALL_ASSOCIATIONS)
                 started.set()
                 release.wait(timeout=10)
         finally:
@@ -382,7 +386,7 @@ def test_a_refresh_waits_for_one_running_on_the_same_month(committed_world):
     # when another refresh of January starts, then the first one commits
     def second() -> None:
         try:
-            rollup.kpi_month_refresh(month=JAN)
+            rollup.kpi_month_refresh(month=JAN, organisation_ids=ALL_ASSOCIATIONS)
             finished.append(1)
         finally:
             connections.close_all()
@@ -427,7 +431,7 @@ def test_a_refresh_leaves_the_planner_as_it_found_it(world):
 
     # when
     with transaction.atomic():
-        rollup.kpi_month_refresh(month=JAN)
+        rollup.kpi_month_refresh(month=JAN, organisation_ids=ALL_ASSOCIATIONS)
         with connection.cursor() as cursor:
             cursor.execute("SHOW enable_hashjoin")
             hashjoin = cursor.fetchone()[0]

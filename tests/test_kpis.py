@@ -14,6 +14,7 @@ import pytest
 
 from contractors.models import DaypartKind, Slot
 from contractors.services import local_datetime
+from portal.scoping import ALL_ASSOCIATIONS
 from repairs.lifecycle import Status
 from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
 from surveys.kpis import KpiRow, kpi_rows
@@ -539,7 +540,7 @@ def test_another_associations_work_is_counted_for_it_alone(world, organisation, 
     # when
     theirs = kpi_rows(organisation_ids=[other_organisation.pk], start=JAN, end=FEB)
     contractor_a = kpi_rows(
-        organisation_ids=None, start=JAN, end=FEB, contractor_id=world.a.contractor.pk
+        organisation_ids=ALL_ASSOCIATIONS, start=JAN, end=FEB, contractor_id=world.a.contractor.pk
     )
     nobody = kpi_rows(organisation_ids=[], start=JAN, end=FEB)
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from contractors.models import Contract, SroiContribution
 from contractors.sroi import ledger
 from portal.models import Dwelling, Organisation
+from portal.scoping import ALL_ASSOCIATIONS
 
 from . import factories
 from .test_fee_admin import table
@@ -159,7 +160,7 @@ def test_another_associations_contributions_never_count(contracts, other_organis
 
     # when
     own = ledger(organisation_ids=[other_organisation.pk], year=2024)
-    everyone = ledger(organisation_ids=None, year=2024)
+    everyone = ledger(organisation_ids=ALL_ASSOCIATIONS, year=2024)
 
     # then B's ledger is B's contract only, with B's own € 1 000; A's North still € 15.50
     assert [(row.contract, row.contributed) for row in own] == [
@@ -354,7 +355,7 @@ def test_staff_record_a_contribution_with_evidence_and_only_they_can_open_it(
     recorded = SroiContribution.objects.get(date=datetime.date(2024, 6, 30))
     north = next(
         row
-        for row in ledger(organisation_ids=None, year=2024)
+        for row in ledger(organisation_ids=ALL_ASSOCIATIONS, year=2024)
         if row.contract.pk == recorded.contract_id
     )
     assert north.contributed == Decimal("17.50")

@@ -86,7 +86,7 @@ def test_the_link_opens_the_survey_without_login(visitor, invitation):
         "Did they come at the agreed time?",
         "What grade do you give the craftsman? (optional)",
         "Anything you want to tell us? (optional)",
-        "You may contact me about this.",
+        "I give permission for the housing association to contact me about this answer.",
     ]:
         assert question in body
     assert 'maxlength="2000"' in body
