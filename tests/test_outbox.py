@@ -649,3 +649,29 @@ def test_a_run_stops_after_twenty_failures_in_a_row_and_the_rest_wait(
     # then it gave up after 20 tries, and the other 5 are still due, untried
     assert (result.sent, result.failed) == (0, 20)
     assert OutboxMessage.objects.filter(attempts=0, sent_at__isnull=True).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_up_the_mail_leaves_at_once_through_a_worker(chain, mailoutbox):
+    # given a worker on the configured broker, and Celery not eager
+    repair_request = factories.routed_request_create(chain)
+    appointment = factories.AppointmentFactory(request=repair_request, slot=chain.slot(days=2))
+    from repairs.services import appointment_confirmation_queue
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            # when a confirmation is queued and its transaction commits
+            from django.db import transaction
+
+            with transaction.atomic():
+                appointment_confirmation_queue(appointment)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all(queued().values()):
+                time.sleep(0.1)
+    finally:
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+    # then the worker sent it without waiting for the sweep
+    assert queued() == {f"appointment-confirmation-{appointment.pk}": True}
+    assert [m.to for m in mailoutbox] == [[chain.tenant.email]]
