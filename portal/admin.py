@@ -584,11 +584,11 @@ def _missing_references(job: ImportJob) -> list[str]:
     Compared here rather than with reference NOT IN (…file…): a file of 40,000 rows would pass
     the number of parameters SQLite (32,766) and PostgreSQL (65,535) take in one query."""
     dataset = dataset_from_file(job.file)
-    listed = (
-        {str(value).strip() for value in dataset["vhe_nummer"]}
-        if "vhe_nummer" in (dataset.headers or [])
-        else set()
+    # The column as the import read it: whatever its case or surrounding spaces.
+    column = next(
+        (h for h in dataset.headers or [] if str(h).strip().casefold() == "vhe_nummer"), None
     )
+    listed = {str(value).strip() for value in dataset[column]} if column else set()
     references = (
         Dwelling.objects.filter(
             organisation_id=job.organisation_id, in_portfolio_until__isnull=True
