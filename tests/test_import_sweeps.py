@@ -145,6 +145,36 @@ def test_a_job_marked_failed_meanwhile_writes_nothing_when_its_worker_finishes_a
 
 
 @pytest.mark.django_db
+def test_a_job_stopped_by_its_soft_time_limit_says_so_and_writes_nothing(
+    organisation, media_root, monkeypatch
+):
+    # given a job whose writing runs into the task's soft time limit
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from portal import bulk
+
+    job = ImportJob.objects.create(
+        organisation=organisation,
+        kind="dwellings",
+        file=ContentFile(erp_csv(DWELLING_HEADER, GOOD_DWELLINGS), name="export.csv"),
+    )
+
+    def slow(self, instances):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(bulk.RowsUpsert, "write", slow)
+
+    # when the worker runs it
+    with translation.override("en"), pytest.raises(SoftTimeLimitExceeded):
+        import_job_run(job_id=job.pk)
+
+    # then the job says why it failed and that nothing was written
+    job.refresh_from_db()
+    assert (job.status, job.message, job.errors) == (ImportStatus.FAILED, TIMED_OUT, [])
+    assert Dwelling.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_a_job_that_starts_records_when(organisation, media_root, time_machine):
     # given
     time_machine.move_to(datetime.datetime(2026, 3, 10, 9, 15, tzinfo=UTC), tick=False)
