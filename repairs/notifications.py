@@ -16,7 +16,7 @@ from outbox.handlers import outbox_handler
 from portal.mail import mail_send_once
 
 from .ics import appointment_ics, default_organiser
-from .models import Appointment, RepairRequest
+from .models import Appointment, AppointmentStatus, RepairRequest
 
 
 def tenant_of(repair_request: RepairRequest):
@@ -93,10 +93,20 @@ def _load(appointment_id: int) -> Appointment | None:
     )
 
 
+def _still_planned(appointment: Appointment | None) -> bool:
+    """A mail queued during an outage may leave late: not about a visit moved, cancelled or
+    over meanwhile (a moved visit's new time has its own confirmation)."""
+    return (
+        appointment is not None
+        and appointment.status == AppointmentStatus.PLANNED
+        and appointment.ends_at > timezone.now()
+    )
+
+
 @outbox_handler
 def appointment_confirmation_send(*, appointment_id: int) -> bool:
     appointment = _load(appointment_id)
-    if appointment is None or tenant_email(appointment.request) is None:
+    if not _still_planned(appointment) or tenant_email(appointment.request) is None:
         return False
     with translation.override(tenant_language(appointment.request)):
         return mail_send_once(
@@ -113,7 +123,7 @@ def appointment_confirmation_send(*, appointment_id: int) -> bool:
 @outbox_handler
 def appointment_reminder_send(*, appointment_id: int) -> bool:
     appointment = _load(appointment_id)
-    if appointment is None or tenant_email(appointment.request) is None:
+    if not _still_planned(appointment) or tenant_email(appointment.request) is None:
         return False
     with translation.override(tenant_language(appointment.request)):
         return mail_send_once(

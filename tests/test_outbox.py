@@ -321,15 +321,16 @@ def test_once_the_broker_is_back_the_sweep_sends_each_message_exactly_once(
     to_tenant = [m.subject for m in mailoutbox if m.to == [chain.tenant.email]]
     to_contractor = [m.subject for m in mailoutbox if chain.contractor.email in m.to]
     to_staff = [m.subject for m in mailoutbox if m.to == ["staff@kempenland.nl"]]
-    # the confirmations of the booked, the moved and the planned visit
-    assert len(to_tenant) == 3
+    # the confirmation of the visit the planner planned; the tenant's own visit was moved and
+    # then cancelled before its confirmations could leave, so those are not sent at all
+    assert len(to_tenant) == 1
     # booked, moved, cancelled and the emergency
     assert len(set(to_contractor)) == len(to_contractor) == 4
     # the unrouted request and the low grade
     assert len(to_staff) == 2
     # the claim link, to the address on file
     assert [m.to for m in mailoutbox if "/activeren/" in m.body] == [["bewoner@example.nl"]]
-    assert len(mailoutbox) == 10
+    assert len(mailoutbox) == 8
     # and the claim link is not kept in the outbox once it went out
     assert OutboxMessage.objects.get(key__startswith="claim-confirm-").payload == {}
 
