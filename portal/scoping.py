@@ -18,6 +18,7 @@ are expected is refused.
 """
 
 from collections.abc import Collection
+from pathlib import Path
 from types import SimpleNamespace
 
 from django.apps import apps
@@ -347,7 +348,10 @@ def _staff_request():
 
 
 def _project_app(model: type[models.Model]) -> bool:
-    return str(apps.get_app_config(model._meta.app_label).path).startswith(str(settings.BASE_DIR))
+    """An app of this project (a folder at the top of the repository), not an installed
+    package (whose virtualenv may live inside the repository too)."""
+    app_path = Path(apps.get_app_config(model._meta.app_label).path).resolve()
+    return app_path.parent == Path(settings.BASE_DIR).resolve()
 
 
 def _staff_can_open(model_admin, request) -> bool:

@@ -24,6 +24,7 @@ from contractors.models import (
     WeeklySchedule,
 )
 from contractors.services import daypart_defaults_ensure, slots_generate
+from outbox.models import OutboxMessage
 from portal.models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy
 from repairs.lifecycle import Status
 from repairs.models import (
@@ -134,6 +135,12 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
     SroiContribution: (lambda staff_user, org: _sroi(org), 20),
     ImportJob: (lambda staff_user, org: _import_job(org), 20),
     UnroutedRequest: (lambda staff_user, org: _unrouted(org), 20),
+    OutboxMessage: (
+        lambda staff_user, org: OutboxMessage.objects.create(
+            key=f"mail-{next(_numbers)}", handler="outbox.handlers.mail_deliver", organisation=org
+        ),
+        20,
+    ),
 }
 
 

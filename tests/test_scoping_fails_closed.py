@@ -241,3 +241,47 @@ def test_every_association_is_said_out_loud(organisation, other_organisation):
     assert set(everyone) == {own, others}
     assert list(own_only) == [own]
     assert list(nobody) == []
+
+
+@pytest.mark.django_db
+def test_a_filter_on_a_related_rows_value_lists_only_values_in_scope(
+    staff_user, organisation, other_organisation
+):
+    # given contracts of both associations, filtered by their area's name
+    factories.ContractFactory(area=factories.AreaFactory(organisation=organisation, name="Noord"))
+    factories.ContractFactory(
+        area=factories.AreaFactory(organisation=other_organisation, name="Zuid")
+    )
+
+    class ContractByAreaName(OrganisationScopedAdmin):
+        list_filter = ["area__name"]
+
+    site = admin.AdminSite()
+    site.register(Contract, ContractByAreaName)
+    request = _request(staff_user)
+
+    # when
+    changelist = site._registry[Contract].get_changelist_instance(request)
+
+    # then
+    (spec,) = changelist.filter_specs
+    # (after the choice of all rows)
+    assert [choice["display"] for choice in spec.choices(changelist)][1:] == ["Noord"]
+
+
+@pytest.mark.django_db
+def test_the_kpi_dashboard_offers_only_contractors_the_association_works_with(
+    client, staff_user, organisation, other_organisation
+):
+    # given a contractor of A, one only of B, and one working for nobody
+    own = factories.ContractFactory(area=factories.AreaFactory(organisation=organisation))
+    others = factories.ContractFactory(area=factories.AreaFactory(organisation=other_organisation))
+    factories.ContractorFactory()
+    client.force_login(staff_user)
+
+    # when
+    response = client.get("/admin/surveys/kpidashboard/")
+
+    # then
+    assert list(response.context["contractors"]) == [own.contractor]
+    assert others.contractor.name not in response.content.decode()

@@ -265,3 +265,27 @@ def test_the_form_asks_permission_in_plain_words(
         "aanvinkt.",
     }[language]
     assert low_grade in body
+
+
+@pytest.mark.parametrize("changelist", [RESPONSES, FOLLOW_UPS])
+def test_the_lists_ask_the_same_queries_for_one_answer_and_for_fifty(
+    staff_client, organisation, changelist, django_assert_max_num_queries
+):
+    # given answers with and without permission, one and then fifty
+    from .test_admin_scoping import _invitation
+
+    _invitation(organisation, grade=4, may_contact=True)
+    url = reverse(changelist)
+    staff_client.get(url)
+    with django_assert_max_num_queries(12) as one:
+        staff_client.get(url)
+    for number in range(49):
+        _invitation(organisation, grade=3 + number % 2, may_contact=number % 3 == 0)
+
+    # when
+    with django_assert_max_num_queries(12) as fifty:
+        response = staff_client.get(url)
+
+    # then
+    assert len(response.context["cl"].result_list) == 50
+    assert len(fifty.captured_queries) == len(one.captured_queries)
