@@ -136,7 +136,11 @@ class SurveyResponse(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.invitation_id}: {self.overall_grade}"
+        # Not the invitation's id: that leads to the request, which an anonymous answer hides.
+        return _("Grade %(grade)d (answer %(number)s)") % {
+            "grade": self.overall_grade,
+            "number": self.pk,
+        }
 
     @property
     def needs_follow_up(self) -> bool:

@@ -131,6 +131,8 @@ def test_the_change_page_names_the_tenant_only_with_permission(
         assert "March 2026" in body
         assert f"{which.capitalize()} comment" in body
         invitation = answer_row.invitation
+        title = body.split("<title>", 1)[1].split("</title>", 1)[0]
+        assert title.startswith(f"Grade 4 (answer {answer_row.pk})")
         for link in (
             reverse("admin:surveys_surveyinvitation_change", args=[invitation.pk]),
             reverse("admin:repairs_repairrequest_change", args=[invitation.request_id]),
