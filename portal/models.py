@@ -372,10 +372,12 @@ class Tenancy(models.Model):
         blank=True,
         help_text=_("The internet address the tenant confirmed the claim from."),
     )
-    # db_default: rows written by COPY or plain SQL (the benchmark's seed) may leave it out.
+    # db_default: rows written by COPY or plain SQL (the benchmark's seed) may leave it out;
+    # default: an instance built in Python (the import's bulk upsert) holds "" itself.
     email = models.EmailField(
         _("e-mail address on file"),
         blank=True,
+        default="",
         db_default="",
         help_text=_(
             "The tenant's e-mail address as the association knows it. Without an activation "
@@ -550,7 +552,7 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    message = models.TextField(_("note"), blank=True, db_default="")
+    message = models.TextField(_("note"), blank=True, default="", db_default="")
 
     objects = OrganisationQuerySet.as_manager()
 
