@@ -18,8 +18,10 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from contractors.fees import contracts_fee_lines
 from contractors.models import (
     Area,
     Contract,
@@ -28,6 +30,8 @@ from contractors.models import (
     ContractorRole,
     ContractTypeFee,
     PostcodeRule,
+    Slot,
+    SroiContribution,
     WeeklySchedule,
 )
 from contractors.services import daypart_defaults_ensure, slots_generate
@@ -38,6 +42,7 @@ from portal.services import staff_membership_grant
 from portal.signals import dwellings_changed
 from repairs.lifecycle import Status, can_transition
 from repairs.models import Channel, RepairCategory, RepairEvent, RepairRequest, Responsibility
+from repairs.planning import appointment_plan
 from repairs.services import repair_request_submit, repair_request_transition
 
 SEED = 2026
@@ -639,6 +644,31 @@ OUTCOMES = {
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 HISTORY_UNTIL = datetime.date(2025, 12, 1)  # the last start date of a tenancy in the demo
 
+# A report of the last NEW_FOR_DAYS days may still wait for the planner; one of up to
+# PLANNED_WITHIN_DAYS days has its visit planned in the coming days; older ones are done.
+NEW_FOR_DAYS = 3
+PLANNED_WITHIN_DAYS = 14
+
+# What contractors gave back to the neighbourhood: (what, neighbourhood or "" for the area).
+SROI_ITEMS = [
+    ("Speelplek opgeknapt: nieuwe valtegels en een schommel", ""),
+    ("Leerwerkplek voor een mbo-student installatietechniek (3 maanden)", ""),
+    ("Buurtklusdag met bewoners: schuttingen en tuinpaden hersteld", ""),
+    ("Klusbus voor oudere huurders: kleine klussen gratis", ""),
+    ("Tegeltuinen aangelegd met de buurt (Operatie Steenbreek)", ""),
+    ("Energiecoach-avonden in het buurthuis", "Buurthuis"),
+    ("Werkervaringsplaats voor een statushouder (6 maanden)", ""),
+    ("Buurtfeest gesponsord: materialen en een springkussen", ""),
+    ("Jongeren uit de wijk een week mee op de bus (snuffelstage)", ""),
+    ("Moestuinbakken gebouwd bij de basisschool", "Basisschool"),
+]
+# Each contract's monthly contributions as a share of its year's pledge: on track with a
+# project in January besides (about 117% of the pledge in all), or behind (about 36%).
+SROI_MONTHLY = Decimal("0.07")
+SROI_MONTHLY_BEHIND = Decimal("0.03")
+SROI_PROJECT = ("Speeltuin in de wijk opgeknapt en heropend met de buurt", "", Decimal("0.40"))
+SROI_BEHIND = 1  # the second contract lags behind
+
 
 # ---------------------------------------------------------------------------------------------
 # The plan: every row the demo holds, computed without the database.
@@ -854,6 +884,14 @@ def build_plan(today: datetime.date) -> Plan:
     def report(home: DwellingPlan, category: str, days_ago: int, outcome: str = "routed") -> None:
         tenancy = current.get((home.organisation, home.reference))
         number = tenancy.contract_number if tenancy else None
+        days_ago = min(days_ago, oldest)
+        if outcome == "routed" and home.reference != UNCOVERED_REFERENCE:
+            # A chain at work: what was reported weeks ago is done, what came in last week
+            # or so has its visit planned, and only the last few days' reports are new.
+            if days_ago > PLANNED_WITHIN_DAYS:
+                outcome = "completed"
+            elif days_ago > NEW_FOR_DAYS:
+                outcome = "planned"
         requests.append(
             RequestPlan(
                 organisation=home.organisation,
@@ -862,7 +900,7 @@ def build_plan(today: datetime.date) -> Plan:
                 reporter_email=tenant_of.get(number or ""),
                 category=category,
                 description=rng.choice(DESCRIPTIONS[category]),
-                days_ago=min(days_ago, oldest),
+                days_ago=days_ago,
                 outcome=outcome,
                 contact_phone=f"06 {rng.randint(10000000, 99999999)}",
             )
@@ -919,9 +957,19 @@ class Command(BaseCommand):
             call_command("demo_history", stdout=self.stdout)
         slots = slots_generate()
         self.stdout.write(f"Bookable slots added for the coming weeks: {slots}")
+        if self._to_plan:
+            celery_app.conf.task_always_eager = True
+            try:
+                planned = self._plan(self._to_plan)
+            finally:
+                celery_app.conf.task_always_eager = was_eager
+            self.stdout.write(f"Visits planned by the contractors' planners: {planned}")
         self._print_summary(created)
 
+    _to_plan: list[int]
+
     def _seed(self) -> dict[str, int]:
+        self._to_plan = []
         today = timezone.localdate()
         plan = build_plan(today)
         password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
@@ -1032,6 +1080,7 @@ class Command(BaseCommand):
 
         created["dwellings"] = self._dwellings(plan, organisations)
         created["tenancies"] = self._tenancies(plan, organisations)
+        created["SROI contributions"] = self._sroi(organisations, today)
 
         def user(email: str, first: str, last: str, **extra) -> User:
             account, new = User.objects.get_or_create(
@@ -1173,6 +1222,8 @@ class Command(BaseCommand):
                 self._at(rng, reported.date() + datetime.timedelta(days=rng.randint(2, 12))),
                 now,
             )
+            if row.outcome == "planned":
+                self._to_plan.append(repair_request.pk)
             target, note = OUTCOMES.get(row.outcome, ("", ""))
             # The lifecycle decides; an outcome it no longer allows leaves the report routed.
             if target and can_transition(repair_request.status, target):
@@ -1207,6 +1258,91 @@ class Command(BaseCommand):
             ).update(created_at=closed)
             written += 1
         return written
+
+    def _plan(self, request_ids: list[int]) -> int:
+        """The contractor's planner plans each of these reports into one of the first free
+        dayparts of its area from tomorrow, as the planner's queue would."""
+        rng = random.Random(SEED + 2)
+        today = timezone.localdate()
+        planned = 0
+        for repair_request in (
+            RepairRequest.objects.filter(pk__in=request_ids, status=Status.ROUTED)
+            .select_related("contract")
+            .order_by("created_at", "pk")
+        ):
+            planner = (
+                User.objects.filter(
+                    contractor_membership__contractor_id=repair_request.contractor_id,
+                    contractor_membership__role=ContractorRole.PLANNER,
+                )
+                .order_by("pk")
+                .first()
+            )
+            free = list(
+                Slot.objects.filter(
+                    contractor_id=repair_request.contractor_id,
+                    area_id=repair_request.contract.area_id,
+                    date__gt=today,
+                    booked__lt=F("capacity"),
+                ).order_by("starts_at")[:4]
+            )
+            if not free:
+                continue
+            with transaction.atomic():
+                appointment_plan(
+                    repair_request=repair_request,
+                    slot_id=rng.choice(free).pk,
+                    actor=planner,
+                    move_existing=False,
+                )
+            planned += 1
+        return planned
+
+    def _sroi(self, organisations: dict[str, Organisation], today: datetime.date) -> int:
+        """A year of SROI contributions per current contract, one a month, sized to its
+        pledge (its share of this year's fees): a contract on track funds a project in
+        January and smaller things through the year; one contract lags behind. An
+        association that has contributions keeps them as they are."""
+        rng = random.Random(SEED + 3)
+        contracts = (
+            Contract.objects.valid_on(today)
+            .filter(organisation__in=organisations.values())
+            .exclude(organisation_id__in=SroiContribution.objects.values("organisation_id"))
+            .select_related("area")
+            .order_by("pk")
+        )
+        rows: list[SroiContribution] = []
+        # The pledge as the ledger reckons it: the share of this calendar year's fees.
+        year = (datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31))
+        for index, line in enumerate(contracts_fee_lines(contracts, *year)):
+            contract = line.contract
+            pledge = line.amount * contract.sroi_pledge_percent / 100 or Decimal("500")
+            behind = index == SROI_BEHIND
+            month = today.replace(day=1)
+            for number in range(12):
+                if number:
+                    month = (month - datetime.timedelta(days=1)).replace(day=1)
+                last_day = today.day - 1 if number == 0 else 28
+                if last_day < 1:
+                    continue  # the first of the month: nothing recorded yet this month
+                date = month.replace(day=rng.randint(1, last_day))
+                what, place = SROI_ITEMS[(index * 5 + number) % len(SROI_ITEMS)]
+                share = SROI_MONTHLY_BEHIND if behind else SROI_MONTHLY
+                if not behind and date.month == 1 and date.year == today.year:
+                    what, place, share = SROI_PROJECT
+                value = pledge * share * Decimal(rng.randint(90, 110)) / 100
+                rows.append(
+                    SroiContribution(
+                        organisation_id=contract.organisation_id,
+                        contract=contract,
+                        date=date,
+                        neighbourhood=f"{place} {contract.area.name}".strip(),
+                        description=what,
+                        value=max(value, Decimal("25")).quantize(Decimal("0.01")),
+                    )
+                )
+        SroiContribution.objects.bulk_create(rows)
+        return len(rows)
 
     @staticmethod
     def _at(rng: random.Random, day: datetime.date) -> datetime.datetime:

@@ -33,6 +33,9 @@ from surveys.rollup import kpi_rollup_rebuild
 
 SEED = 2027
 MONTHS = 12
+# The last history report is this many days old: completed within 15 days of it, answered
+# within three days after that.
+HISTORY_ENDS_DAYS_AGO = 20
 HISTORY_DESCRIPTION = "Melding uit de demogeschiedenis."
 REUSED = [
     ("Binnendeur", "st", "85.00"),
@@ -184,7 +187,10 @@ class Command(BaseCommand):
     def _repair(
         self, *, rng, contract, month, dwelling, category, dayparts, grade_shift, ftf_chance
     ):
-        day = month + datetime.timedelta(days=rng.randint(0, 25))
+        # Reported at least HISTORY_ENDS_DAYS_AGO, so its visits (up to 15 days on), the
+        # survey and its answer (up to three days after) all lie in the past, at any hour.
+        latest = timezone.localdate() - datetime.timedelta(days=HISTORY_ENDS_DAYS_AGO)
+        day = month + datetime.timedelta(days=rng.randint(0, min(25, (latest - month).days)))
         created = local_datetime(day, datetime.time(rng.randint(7, 21), rng.randint(0, 59)))
         tenancy = dwelling.tenancies.filter(tenant__isnull=False).select_related("tenant").first()
         repair_request = RepairRequest.objects.create(
@@ -297,17 +303,24 @@ class Command(BaseCommand):
         if not tenancy:
             return
         sent_at = completed_at + datetime.timedelta(hours=2)
+        expires_at = sent_at + datetime.timedelta(days=14)
         answered = rng.random() < 0.62
+        if answered:
+            status = InvitationStatus.ANSWERED
+        elif expires_at <= timezone.now():
+            status = InvitationStatus.EXPIRED
+        else:
+            status = InvitationStatus.SENT  # not answered yet, and it may still be
         invitation = SurveyInvitation.objects.create(
             organisation_id=contract.organisation_id,
             request=repair_request,
             contractor_id=contract.contractor_id,
             area_id=contract.area_id,
             email=tenancy.tenant.email,
-            status=InvitationStatus.ANSWERED if answered else InvitationStatus.EXPIRED,
+            status=status,
             due_at=sent_at,
             sent_at=sent_at,
-            expires_at=sent_at + datetime.timedelta(days=14),
+            expires_at=expires_at,
         )
         if not answered:
             return
