@@ -112,6 +112,29 @@ def test_another_contractors_planned_work_never_shows(now, planner_client, chain
     assert references(by_street) == [ours.reference]
 
 
+def test_only_a_planner_opens_the_planned_list(
+    now, english_client, chain, other_chain, craftsman, planner_client
+):
+    # given a booked visit of each contractor, and the other contractor's planner
+    ours = factories.scheduled_request_create(chain, chain.slot(days=2))
+    theirs = factories.scheduled_request_create(other_chain, other_chain.slot(days=2))
+    other_planner = factories.planner_create(other_chain.contractor, email="p@ander.nl")
+    url = reverse("work_queue", args=["planned"])
+
+    # when
+    anonymous = english_client().get(url)
+    tenant = english_client(chain.tenant).get(url)
+    as_craftsman = english_client(craftsman).get(url)
+    other = english_client(other_planner).get(url)
+
+    # then
+    assert anonymous.status_code == 302
+    assert tenant.status_code == 404
+    assert as_craftsman.status_code == 404
+    assert references(other) == [theirs.reference]
+    assert references(planned_list(planner_client)) == [ours.reference]
+
+
 def test_the_planned_list_asks_the_same_with_1_and_50_requests(
     now, planner_client, chain, craftsman, django_assert_max_num_queries
 ):
