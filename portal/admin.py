@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -468,7 +469,8 @@ class TenancyAdmin(ScopedImportMixin, OrganisationScopedAdmin):
             {
                 "letters": issued,
                 "valid_until": valid_until,
-                "claim_url": request.build_absolute_uri(reverse("claim")),
+                # the portal's public address: the admin may be reached by another name
+                "claim_url": f"{settings.SITE_URL}{reverse('claim')}",
                 "skipped": queryset.count() - len(issued) if len(issued) > 1 else 0,
                 "back": reverse("admin:portal_tenancy_changelist"),
             },

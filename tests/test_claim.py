@@ -459,9 +459,10 @@ def printed_codes(response) -> list[str]:
 
 
 def test_staff_print_one_letter_whose_code_claims_the_tenancy(
-    staff_client, english, tenancy, django_capture_on_commit_callbacks, mailoutbox
+    staff_client, english, tenancy, settings, django_capture_on_commit_callbacks, mailoutbox
 ):
-    # given the tenancy's page links to its letter
+    # given the portal's public address, and the tenancy's page that links to its letter
+    settings.SITE_URL = "https://portaal.kempenland.nl"
     url = reverse("admin:portal_tenancy_activation_letter", args=[tenancy.pk])
     change = staff_client.get(reverse("admin:portal_tenancy_change", args=[tenancy.pk]))
     assert "No code made yet." in change.content.decode()
@@ -478,7 +479,7 @@ def test_staff_print_one_letter_whose_code_claims_the_tenancy(
     assert "Kerkstraat 12 A" in content
     assert "HC0012345" in content
     (printed,) = printed_codes(letter)
-    assert "http://testserver/account/activeren/" in content
+    assert "https://portaal.kempenland.nl/account/activeren/" in content
 
     # and the tenant claims with it
     response = claim(english, django_capture_on_commit_callbacks, code=printed, email="t@e.nl")
