@@ -238,7 +238,14 @@ class CappedCountPaginator(Paginator):
 
 
 def _scoped_list_filter(model: type[models.Model], entry):
-    """The scoped filter class for a list_filter entry given as a field name or path."""
+    """The scoped filter class for a list_filter entry given as a field name or path, or
+    with one of Django's filters that read every row of the related model."""
+    if isinstance(entry, tuple | list) and len(entry) == 2 and isinstance(entry[0], str):
+        path, filter_class = entry
+        if filter_class in (admin.RelatedFieldListFilter, admin.AllValuesFieldListFilter):
+            scoped = _scoped_list_filter(model, path)
+            return scoped if isinstance(scoped, tuple) else (path, filter_class)
+        return entry
     if not isinstance(entry, str):
         return entry
     try:
@@ -249,7 +256,9 @@ def _scoped_list_filter(model: type[models.Model], entry):
     if field.is_relation:
         return (entry, ScopedRelatedFieldListFilter)
     if "__" in entry:
-        if getattr(field, "choices", None) or isinstance(field, models.BooleanField):
+        if getattr(field, "choices", None) or isinstance(
+            field, models.BooleanField | models.DateField
+        ):
             return entry
         return (entry, ScopedAllValuesFieldListFilter)
     return entry

@@ -285,3 +285,34 @@ def test_the_kpi_dashboard_offers_only_contractors_the_association_works_with(
     # then
     assert list(response.context["contractors"]) == [own.contractor]
     assert others.contractor.name not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_filter_given_with_djangos_own_class_is_scoped_too(
+    staff_user, organisation, other_organisation
+):
+    # given contracts of both associations, filtered by contractor with Django's own filter
+    own = [
+        factories.ContractFactory(
+            contractor=factories.ContractorFactory(name=name),
+            area=factories.AreaFactory(organisation=organisation),
+        )
+        for name in ("Aalbers Onderhoud", "Bouwbedrijf Kempen")
+    ]
+    factories.ContractFactory(area=factories.AreaFactory(organisation=other_organisation))
+    factories.ContractorFactory()
+
+    class ContractByContractor(OrganisationScopedAdmin):
+        list_filter = [("contractor", admin.RelatedFieldListFilter)]
+
+    site = admin.AdminSite()
+    site.register(Contract, ContractByContractor)
+
+    # when
+    changelist = site._registry[Contract].get_changelist_instance(_request(staff_user))
+
+    # then only the contractors the association works with are offered
+    (spec,) = changelist.filter_specs
+    assert [choice["display"] for choice in spec.choices(changelist)][1:] == [
+        contract.contractor.name for contract in own
+    ]
