@@ -471,7 +471,7 @@ class TenancyAdmin(ScopedImportMixin, OrganisationScopedAdmin):
                 "valid_until": valid_until,
                 # the portal's public address: the admin may be reached by another name
                 "claim_url": f"{settings.SITE_URL}{reverse('claim')}",
-                "skipped": queryset.count() - len(issued) if len(issued) > 1 else 0,
+                "skipped": queryset.count() - len(issued),
                 "back": reverse("admin:portal_tenancy_changelist"),
             },
         )

@@ -514,6 +514,25 @@ def test_staff_print_letters_for_many_tenancies_on_one_page(
     assert "1 tenancy chosen got no letter" in response.content.decode()
 
 
+def test_a_letter_for_one_of_two_chosen_says_the_other_got_none(staff_client, organisation):
+    # given one unclaimed tenancy and one claimed
+    unclaimed = factories.TenancyFactory(
+        dwelling__organisation=organisation, organisation=organisation
+    )
+    claimed = factories.TenancyFactory(
+        dwelling__organisation=organisation,
+        organisation=organisation,
+        tenant=factories.UserFactory(),
+    )
+
+    # when both are chosen
+    response = letters_action(staff_client, [unclaimed, claimed])
+
+    # then
+    assert len(printed_codes(response)) == 1
+    assert "1 tenancy chosen got no letter" in response.content.decode()
+
+
 @pytest.mark.parametrize("count", [1, 50])
 def test_the_letters_page_asks_the_same_queries_for_1_or_50_tenancies(
     staff_client, organisation, count, django_assert_max_num_queries
