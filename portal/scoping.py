@@ -360,7 +360,8 @@ def _project_app(model: type[models.Model]) -> bool:
     """An app of this project (a folder at the top of the repository), not an installed
     package (whose virtualenv may live inside the repository too)."""
     app_path = Path(apps.get_app_config(model._meta.app_label).path).resolve()
-    return app_path.parent == Path(settings.BASE_DIR).resolve()
+    installed = {"site-packages", "dist-packages"} & set(app_path.parts)
+    return not installed and app_path.parent == Path(settings.BASE_DIR).resolve()
 
 
 def _staff_can_open(model_admin, request) -> bool:
