@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
@@ -18,6 +19,7 @@ from portal.scoping import (
     GlobalReferenceAdmin,
     OrganisationScopedAdmin,
     ScopedTabularInline,
+    _project_app,
     admin_scoping_errors,
     check_admin_scoping,
     filter_by_scope,
@@ -44,8 +46,10 @@ def test_the_project_admin_passes_the_scoping_check():
     # when
     errors = check_admin_scoping()
 
-    # then
+    # then no screen is unscoped, and the project's apps are the ones looked at
     assert errors == []
+    assert _project_app(Contract) and _project_app(Daypart)
+    assert not _project_app(Group)
 
 
 def test_the_scoped_admin_base_refuses_a_model_that_does_not_say_how_it_is_scoped():
