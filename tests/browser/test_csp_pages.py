@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from contractors.models import Area, ContractorMembership, Slot
 from portal.models import User
 from repairs.lifecycle import Status
-from repairs.models import RepairRequest
+from repairs.models import AppointmentStatus, RepairRequest
 from surveys.models import InvitationStatus, SurveyInvitation
 from tests import factories
 
@@ -129,11 +129,15 @@ def visit_today_for(email: str) -> None:
     slot = Slot.objects.filter(
         contractor_id=membership.contractor_id, date=timezone.localdate()
     ).first()
-    repair_request = RepairRequest.objects.filter(
-        contractor_id=membership.contractor_id,
-        organisation_id=slot.organisation_id,
-        status=Status.ROUTED,
-    ).first()
+    repair_request = (
+        RepairRequest.objects.filter(
+            contractor_id=membership.contractor_id, organisation_id=slot.organisation_id
+        )
+        .exclude(status__in=[Status.CANCELLED, Status.REJECTED])
+        .exclude(appointments__status=AppointmentStatus.PLANNED)
+        .order_by("-created_at")
+        .first()
+    )
     factories.visit_create(repair_request, slot, craftsman=membership.user)
 
 
