@@ -457,9 +457,9 @@ class ActivationCode(models.Model):
 
 
 class ClaimAttempt(models.Model):
-    """A claim whose details or proof did not match, kept for the throttle: a client address
-    and a tenancy each get a few wrong tries an hour. In the database, so that the throttle
-    holds when the cache is down."""
+    """A claim whose details or proof did not match, or whose link was mailed, kept for the
+    throttle: a client address and a tenancy each get a few wrong tries an hour, and a tenancy
+    a few links. In the database, so that the throttle holds when the cache is down."""
 
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     # indexed by claimattempt_tenancy, which starts with it
@@ -473,6 +473,8 @@ class ClaimAttempt(models.Model):
         db_index=False,
     )
     attempted_at = models.DateTimeField(_("tried at"))
+    # A right try whose link was mailed: counted against the links per tenancy, not as wrong.
+    link_sent = models.BooleanField(_("link sent"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("claim attempt")

@@ -38,6 +38,9 @@ CLAIM_MAX_AGE = datetime.timedelta(days=3)
 # within CLAIM_THROTTLE_WINDOW; past that, every try gets the neutral answer.
 CLAIM_WRONG_TRIES = 5
 CLAIM_THROTTLE_WINDOW = datetime.timedelta(hours=1)
+# Links mailed for one tenancy within the window; past that a right try gets the same "sent"
+# page but no mail, so knowing a neighbour's details does not fill their mailbox.
+CLAIM_LINKS_PER_WINDOW = 3
 # Letters: 12 characters of an alphabet without look-alikes (0/O, 1/I/L): about 59 bits, read
 # in groups of four. The code is random enough that a keyed hash (HMAC) suffices; it costs the
 # same for a hit and a miss, so the answer's timing does not tell a wrong code from an
@@ -136,18 +139,20 @@ def tenancy_find_claimable(
     )
 
 
-def _claim_throttled(*, client_address: str | None, tenancy: Tenancy | None, now) -> bool:
-    """Whether the client address or the tenancy has had its wrong tries this hour (one
-    query, also when there is no tenancy, so the timing does not tell)."""
+def _claim_counts(*, client_address: str | None, tenancy: Tenancy | None, now) -> dict:
+    """This hour's wrong tries of the client address and of the tenancy, and the links
+    mailed for the tenancy (one query, also when there is no tenancy, so the timing does not
+    tell)."""
     tenancy_id = tenancy.pk if tenancy is not None else 0
-    counts = ClaimAttempt.objects.filter(
+    wrong = Q(link_sent=False)
+    return ClaimAttempt.objects.filter(
         Q(client_address=client_address) | Q(tenancy_id=tenancy_id),
         attempted_at__gt=now - CLAIM_THROTTLE_WINDOW,
     ).aggregate(
-        by_address=Count("pk", filter=Q(client_address=client_address)),
-        by_tenancy=Count("pk", filter=Q(tenancy_id=tenancy_id)),
+        by_address=Count("pk", filter=wrong & Q(client_address=client_address)),
+        by_tenancy=Count("pk", filter=wrong & Q(tenancy_id=tenancy_id)),
+        links=Count("pk", filter=Q(link_sent=True, tenancy_id=tenancy_id)),
     )
-    return max(counts["by_address"], counts["by_tenancy"]) >= CLAIM_WRONG_TRIES
 
 
 @transaction.atomic
@@ -167,13 +172,15 @@ def tenancy_claim_request(
     the tenancy's e-mail address on file (the link goes there, never to an address typed).
     None for anything else (wrong details, a wrong, used or expired code, no proof, too many
     wrong tries), which the caller answers with one neutral message; such a try is counted.
-    Every failing path reads the same rows, so timing tells little either."""
+    Every failing path reads the same rows, so timing tells little either. Past a few links
+    for the tenancy within the hour, a right try is answered the same but mails nothing."""
     now = timezone.now()
     given_hash = activation_code_hash(code)
     tenancy = tenancy_find_claimable(
         contract_number=contract_number, postcode=postcode, house_number=house_number, suffix=suffix
     )
-    throttled = _claim_throttled(client_address=client_address, tenancy=tenancy, now=now)
+    counts = _claim_counts(client_address=client_address, tenancy=tenancy, now=now)
+    throttled = max(counts["by_address"], counts["by_tenancy"]) >= CLAIM_WRONG_TRIES
     started = None
     if tenancy is not None and not throttled:
         if code:
@@ -188,6 +195,11 @@ def tenancy_claim_request(
             client_address=client_address, tenancy=tenancy, attempted_at=now
         )
         return None
+    if counts["links"] >= CLAIM_LINKS_PER_WINDOW:
+        return started
+    ClaimAttempt.objects.create(
+        client_address=client_address, tenancy=tenancy, attempted_at=now, link_sent=True
+    )
     token = signing.dumps(
         {
             "tenancy": tenancy.pk,

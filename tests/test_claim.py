@@ -398,6 +398,24 @@ def test_five_wrong_codes_for_one_tenancy_stop_it_from_any_address(
     assert [m.to for m in mailoutbox] == [["buur@example.nl"]]
 
 
+def test_a_tenancy_gets_at_most_three_links_an_hour_and_the_page_reads_the_same(
+    english, tenancy, time_machine, django_capture_on_commit_callbacks, mailoutbox
+):
+    # given an address on file, and someone who knows the details
+    Tenancy.objects.filter(pk=tenancy.pk).update(email="sanne@example.nl")
+    time_machine.move_to(datetime.datetime(2026, 3, 10, 10, 0, tzinfo=AMSTERDAM), tick=False)
+
+    # when they ask for the link four times within the hour, and once more after it
+    asked = [claim(english, django_capture_on_commit_callbacks) for _ in range(4)]
+    time_machine.move_to(datetime.datetime(2026, 3, 10, 11, 0, 1, tzinfo=AMSTERDAM), tick=False)
+    later = claim(english, django_capture_on_commit_callbacks)
+
+    # then every answer is the "sent" page, but the fourth mails nothing
+    assert [r.status_code for r in [*asked, later]] == [302] * 5
+    assert len(mailoutbox) == 4
+    assert mailoutbox[-1].to == ["sanne@example.nl"]
+
+
 def test_the_throttle_holds_without_the_cache(
     english, tenancy, code, settings, django_capture_on_commit_callbacks, mailoutbox
 ):
