@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, reverse_field_path
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
@@ -31,6 +32,8 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpRequest
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from .models import Organisation
 from .selectors import staff_organisation_ids
@@ -269,6 +272,18 @@ class OrganisationScopedAdmin(ScopedMixin, admin.ModelAdmin):
 
     show_full_result_count = False
     paginator = CappedCountPaginator
+    # Half of Django's 100: a change list's time is its rendering, per row.
+    list_per_page = 50
+
+    def action_checkbox(self, obj):
+        """The row's checkbox as Django's widget renders it, written directly: through the
+        widget's template it was a fifth of a change list's rendering."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
