@@ -264,6 +264,19 @@ def test_admin_pages_break_no_csp_rule(now, demo, csp_browser, switch_to_english
         page, reverse("admin:contractors_area_delete", args=[Area.objects.first().pk]), opened
     )
 
+    # and uses the admin's own scripts on a contract form: a search in the contractor
+    # autocomplete, the calendar of a date, and another fee row of the inline
+    open_page(page, reverse("admin:contractors_contract_add"), opened)
+    page.locator("#id_contractor + .select2 .select2-selection").click()
+    page.locator(".select2-search__field").fill("a")
+    expect(page.locator(".select2-results__option").first).to_be_visible()
+    page.keyboard.press("Escape")
+    page.locator("#calendarlink0").click()
+    expect(page.locator("#calendarbox0")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name=re.compile("Add another")).first.click()
+    settle(page)
+
     # then every change list was shown, and most add and change forms
     assert kinds["changelist"] == len(admin.site._registry), kinds
     assert kinds["add"] >= 10 and kinds["change"] >= 15 and kinds["own page"] >= 4, kinds
