@@ -209,3 +209,20 @@ def test_the_429_page_says_when_to_come_back(rf, db):
     assert response.status_code == 429
     assert response["Retry-After"] == "3600"
     assert "U heeft dit te vaak kort na elkaar geprobeerd" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_form_sent_without_its_security_token_shows_the_portals_403_page():
+    # given a visitor whose form lost its token (a page left open, cookies refused)
+    client = Client(HTTP_ACCEPT_LANGUAGE="nl", enforce_csrf_checks=True)
+
+    # when the login form is sent
+    response = client.post(reverse("login"), {"username": "a@example.nl", "password": "x"})
+
+    # then the portal says what to do, in Dutch, with a link home
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert_portal_layout(html, "nl")
+    assert '<h1 class="h3">Het formulier kon niet worden verstuurd</h1>' in html
+    assert "CSRF" not in main_of(html)
+    assert home_link(html) == "Naar de startpagina"
