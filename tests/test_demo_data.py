@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from contractors.models import Area, Contract, Contractor, ContractTypeFee
@@ -239,3 +240,37 @@ def test_every_readme_login_logs_in(client):
 
     staff = {email for _who, email, _pw in logins if User.objects.get(email=email).is_staff}
     assert staff == {"beheer@ketenportaal.nl", "medewerker@dekempen.nl", "medewerker@maasoever.nl"}
+
+
+def test_an_unclaimed_demo_tenancy_is_claimed_through_its_address_on_file(
+    client, django_capture_on_commit_callbacks, mailoutbox
+):
+    # given the demo data: most current tenancies have an address on file, some none
+    run_demo_data()
+    today = timezone.localdate()
+    unclaimed = Tenancy.objects.filter(tenant__isnull=True, start_date__lte=today).exclude(
+        end_date__lt=today
+    )
+    assert unclaimed.exclude(email="").exists()
+    assert unclaimed.filter(email="").exists()
+    tenancy = unclaimed.exclude(email="").select_related("dwelling").order_by("pk").first()
+    home = tenancy.dwelling
+
+    # when someone claims it with its contract number and address
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("claim"),
+            {
+                "contract_number": tenancy.contract_number,
+                "postcode": home.postcode,
+                "house_number": str(home.house_number),
+                "suffix": home.house_number_suffix,
+                "code": "",
+                "email": "",
+            },
+        )
+
+    # then the link goes to the address the association has on file, and nowhere else
+    assert response.status_code == 302
+    assert [message.to for message in mailoutbox] == [[tenancy.email]]
