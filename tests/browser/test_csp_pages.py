@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from contractors.models import Area, ContractorMembership, Slot
 from portal.models import User
 from repairs.lifecycle import Status
-from repairs.models import AppointmentStatus, RepairRequest
+from repairs.models import Appointment, AppointmentStatus, RepairRequest
 from surveys.models import InvitationStatus, SurveyInvitation
 from tests import factories
 
@@ -141,6 +141,39 @@ def visit_today_for(email: str) -> None:
     factories.visit_create(repair_request, slot, craftsman=membership.user)
 
 
+def tenant_visit_ahead(email: str) -> str:
+    """The reference of a request of the tenant with a visit that can still be moved."""
+    ahead = timezone.localdate() + timezone.timedelta(days=3)
+    planned = (
+        Appointment.objects.filter(
+            request__tenancy__tenant__email=email,
+            status=AppointmentStatus.PLANNED,
+            starts_at__date__gte=ahead,
+        )
+        .select_related("request")
+        .first()
+    )
+    if planned is not None:
+        return planned.request.reference
+    repair_request = (
+        RepairRequest.objects.filter(tenancy__tenant__email=email, contractor__isnull=False)
+        .exclude(status__in=[Status.COMPLETED, Status.CANCELLED, Status.REJECTED])
+        .exclude(appointments__status=AppointmentStatus.PLANNED)
+        .first()
+    )
+    slot = (
+        Slot.objects.filter(
+            contractor_id=repair_request.contractor_id,
+            organisation_id=repair_request.organisation_id,
+            date__gte=ahead,
+        )
+        .order_by("date")
+        .first()
+    )
+    factories.visit_create(repair_request, slot)
+    return repair_request.reference
+
+
 def log_in_as(page, switch_to_english, log_in, email: str) -> None:
     switch_to_english(page)
     log_in(page, email)
@@ -179,6 +212,11 @@ def test_tenant_and_contractor_pages_break_no_csp_rule(
         # when each follows every link of the portal
         opened[who] = crawl(page, live_server.url, "/")
         if who == "tenant":
+            # and moves the visit of a request (the page a link reaches only while it may)
+            reference = tenant_visit_ahead(email)
+            open_page(page, reverse("repair_reschedule", args=[reference]), {})
+            expect(page).to_have_url(re.compile("/verzetten/$"))
+            opened[who].add("repair_reschedule")
             # and the tenant searches the report page (an htmx request swaps in the results)
             page.goto(reverse("report_start"))
             with page.expect_response(lambda response: "q=kraan" in response.url):
@@ -193,6 +231,8 @@ def test_tenant_and_contractor_pages_break_no_csp_rule(
         "repair_detail",
         "report_start",
         "report_category",
+        "repair_reschedule",
+        "repair_cancel",
     } <= opened["tenant"], opened["tenant"]
     assert {
         "contractor_home",
