@@ -100,7 +100,9 @@ def test_tenant_answers_the_survey_from_the_link_in_the_mail(
     page.get_by_label("Anything you want to tell us? (optional)").fill(
         "Friendly craftsman, but he came an hour late."
     )
-    page.get_by_label("You may contact me about this.").check()
+    page.get_by_label(
+        "I give permission for the housing association to contact me about this answer."
+    ).check()
     page.get_by_role("button", name="Send my answers").click()
 
     # then the tenant is thanked, and the answer is stored once
