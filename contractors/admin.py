@@ -1,4 +1,3 @@
-import csv
 from decimal import Decimal
 
 from django import forms
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.admin import PostcodeInputMixin, SuperuserOnlyAdmin
 from portal.db_router import reporting_reads
+from portal.downloads import csv_response
 from portal.errors import ApplicationError
 from portal.models import Organisation
 from portal.scoping import (
@@ -316,7 +316,7 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
         start, end = fees.period_bounds(kind, day)
         if request.method == "POST":
             return self._issue(request, organisation)
-        lines = fees.fee_lines(organisation_id=organisation.pk, start=start, end=end)
+        period = fees.fee_period(organisation_id=organisation.pk, start=start, end=end)
         if request.GET.get("format") == "csv":
             return _fee_csv(
                 [
@@ -330,7 +330,7 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
                         line.fee_note,
                         line.amount,
                     )
-                    for line in lines
+                    for line in period.lines
                 ],
                 f"vergoeding-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv",
             )
@@ -348,9 +348,9 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
             "end": end,
             "kind": kind,
             "day": day,
-            "lines": lines,
-            "totals": _totals(lines),
-            "total": sum((line.amount for line in lines), Decimal("0.00")),
+            "lines": period.lines,
+            "totals": period.totals,
+            "total": period.total,
             "rounding_rule": fees.ROUNDING_RULE,
             "issued": issued,
             "can_issue": request.user.has_perm("contractors.add_feestatement"),
@@ -413,14 +413,6 @@ class FeeStatementAdmin(OrganisationScopedAdmin):
         )
 
 
-def _totals(lines) -> list[tuple[str, Decimal]]:
-    totals: dict[str, Decimal] = {}
-    for line in lines:
-        name = line.contract.contractor.name
-        totals[name] = totals.get(name, Decimal("0.00")) + line.amount
-    return sorted(totals.items())
-
-
 FEE_CSV_HEADER = [
     "contractor",
     "area",
@@ -433,17 +425,14 @@ FEE_CSV_HEADER = [
 ]
 
 
-def _fee_csv(rows, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(FEE_CSV_HEADER)
-    total = Decimal("0.00")
-    for row in rows:
-        writer.writerow(row)
-        total += row[-1]
-    writer.writerow(["", "", "", "", "", "", "total", total])
-    return response
+def _fee_csv(rows: list[tuple], filename: str) -> HttpResponse:
+    """The fee lines, the amount last, and a closing line with their total."""
+    total = sum((row[-1] for row in rows), Decimal("0.00"))
+    return csv_response(
+        filename=filename,
+        columns=FEE_CSV_HEADER,
+        rows=[*rows, ("", "", "", "", "", "", "total", total)],
+    )
 
 
 @admin.register(SroiContribution)

@@ -386,3 +386,27 @@ def fee_per_completed_repair(contract) -> Decimal | None:
     return (Decimal(contract.annual_fee_today) / contract.completed_last_year).quantize(
         CENT, rounding=ROUND_HALF_UP
     )
+
+
+@dataclass
+class FeePeriod:
+    """The live fee of a period: its contract lines, the sum per contractor and in all."""
+
+    lines: list[FeeLine]
+    totals: list[tuple[str, Decimal]]
+    total: Decimal
+
+
+def fee_period(*, organisation_id: int, start: datetime.date, end: datetime.date) -> FeePeriod:
+    """Every contract line of the association's period, and the totals per contractor (by
+    name) and overall."""
+    lines = fee_lines(organisation_id=organisation_id, start=start, end=end)
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        name = line.contract.contractor.name
+        totals[name] = totals.get(name, Decimal("0.00")) + line.amount
+    return FeePeriod(
+        lines=lines,
+        totals=sorted(totals.items()),
+        total=sum((line.amount for line in lines), Decimal("0.00")),
+    )

@@ -1,13 +1,6 @@
-import csv
-from decimal import Decimal
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncQuarter
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.downloads import csv_response
 from portal.models import Dwelling
 from portal.paging import UnorderedCountPaginator
 from portal.postcode import format_postcode
@@ -31,11 +25,9 @@ from .models import (
     RepairCategory,
     RepairEvent,
     RepairRequest,
-    ReuseSource,
     UnroutedRequest,
 )
-
-AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
+from .selectors import reuse_register_donors, reuse_register_rows
 
 
 class RequestChildAdminMixin:
@@ -329,61 +321,14 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         reuses = self.get_queryset(request)
-        rows = (
-            reuses.annotate(quarter=TruncQuarter("appointment__starts_at", tzinfo=AMSTERDAM))
-            .values(
-                "quarter",
-                "contractor_id",
-                "contractor__name",
-                "appointment__request__contract__area_id",
-                "appointment__request__contract__area__name",
-                "source",
-            )
-            .annotate(items=Count("pk"), quantity=Sum("quantity"), value=Sum("estimated_value"))
-            .order_by(
-                "-quarter",
-                "contractor__name",
-                "contractor_id",
-                "appointment__request__contract__area__name",
-                "appointment__request__contract__area_id",
-                "source",
-            )
-        )
-        labels = dict(ReuseSource.choices)
-        table = [
-            {
-                "quarter": f"{row['quarter'].year}-Q{(row['quarter'].month - 1) // 3 + 1}",
-                "contractor": row["contractor__name"],
-                "area": row["appointment__request__contract__area__name"],
-                "source": labels.get(row["source"], row["source"]),
-                "items": row["items"],
-                # two decimals whatever the database hands back (SQLite: 2.5, 500)
-                "quantity": _two_decimals(row["quantity"]),
-                "value": _two_decimals(row["value"]),
-            }
-            for row in rows
-        ]
+        table = reuse_register_rows(reuses=reuses)
         if request.GET.get("format") == "csv":
-            response = HttpResponse(content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = 'attachment; filename="hergebruik.csv"'
-            writer = csv.writer(response)
-            writer.writerow(
-                ["quarter", "contractor", "area", "source", "items", "quantity", "value"]
+            return csv_response(
+                filename="hergebruik.csv",
+                columns=["quarter", "contractor", "area", "source", "items", "quantity", "value"],
+                rows=(list(row.values()) for row in table),
             )
-            for row in table:
-                writer.writerow(row.values())
-            return response
-        donors = [
-            {**donor, "value": _two_decimals(donor["value"])}
-            for donor in reuses.filter(source=ReuseSource.VACANT_DWELLING)
-            .values(
-                "source_dwelling__reference",
-                "source_dwelling__street",
-                "source_dwelling__house_number",
-            )
-            .annotate(items=Count("pk"), value=Sum("estimated_value"))
-            .order_by("source_dwelling__reference")
-        ]
+        donors = reuse_register_donors(reuses=reuses)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Material-reuse register"),
@@ -392,10 +337,6 @@ class MaterialReuseAdmin(OrganisationScopedAdmin):
             "donors": donors,
         }
         return TemplateResponse(request, "admin/repairs/reuse_register.html", context)
-
-
-def _two_decimals(value) -> Decimal:
-    return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
 @admin.register(UnroutedRequest)

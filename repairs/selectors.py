@@ -1,8 +1,21 @@
 """Scoped reads of repairs: what a tenant may see, and the slots they may book."""
 
 import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncQuarter
 from django.http import Http404
 from django.utils import timezone
 
@@ -10,7 +23,15 @@ from contractors.models import Slot
 from portal.models import Tenancy, User
 
 from .lifecycle import OPEN_STATUSES
-from .models import Appointment, AppointmentStatus, Photo, RepairCategory, RepairRequest
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    MaterialReuse,
+    Photo,
+    RepairCategory,
+    RepairRequest,
+    ReuseSource,
+)
 
 BOOKING_DAYS = 14
 
@@ -122,3 +143,66 @@ def slots_free_for(
         .select_related("daypart")
         .order_by("starts_at")
     )
+
+
+# -- the material-reuse register -------------------------------------------------------------
+
+AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
+
+
+def reuse_register_rows(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
+    """The reuse register of an already scoped queryset: per quarter (of the visit, in local
+    time), contractor, area and source, the number of items, the quantity and the value."""
+    rows = (
+        reuses.annotate(quarter=TruncQuarter("appointment__starts_at", tzinfo=AMSTERDAM))
+        .values(
+            "quarter",
+            "contractor_id",
+            "contractor__name",
+            "appointment__request__contract__area_id",
+            "appointment__request__contract__area__name",
+            "source",
+        )
+        .annotate(items=Count("pk"), quantity=Sum("quantity"), value=Sum("estimated_value"))
+        .order_by(
+            "-quarter",
+            "contractor__name",
+            "contractor_id",
+            "appointment__request__contract__area__name",
+            "appointment__request__contract__area_id",
+            "source",
+        )
+    )
+    labels = dict(ReuseSource.choices)
+    return [
+        {
+            "quarter": f"{row['quarter'].year}-Q{(row['quarter'].month - 1) // 3 + 1}",
+            "contractor": row["contractor__name"],
+            "area": row["appointment__request__contract__area__name"],
+            "source": labels.get(row["source"], row["source"]),
+            "items": row["items"],
+            # two decimals whatever the database hands back (SQLite: 2.5, 500)
+            "quantity": _two_decimals(row["quantity"]),
+            "value": _two_decimals(row["value"]),
+        }
+        for row in rows
+    ]
+
+
+def reuse_register_donors(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
+    """The vacant dwellings that gave material, by VHE number: items taken and their value."""
+    return [
+        {**donor, "value": _two_decimals(donor["value"])}
+        for donor in reuses.filter(source=ReuseSource.VACANT_DWELLING)
+        .values(
+            "source_dwelling__reference",
+            "source_dwelling__street",
+            "source_dwelling__house_number",
+        )
+        .annotate(items=Count("pk"), value=Sum("estimated_value"))
+        .order_by("source_dwelling__reference")
+    ]
+
+
+def _two_decimals(value) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))

@@ -1,10 +1,7 @@
-import csv
-import datetime
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -12,6 +9,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from contractors.models import Area, Contractor
 from portal.db_router import reporting_reads
+from portal.downloads import csv_response
 from portal.scoping import (
     OrganisationScopedAdmin,
     organisation_scope,
@@ -22,7 +20,7 @@ from portal.search import normalise_term
 from repairs.admin import RequestChildAdminMixin
 
 from . import services
-from .charts import Chart, Series, series_style
+from .charts import kpi_charts
 from .kpis import kpi_rollup_rows, months_back
 from .models import FollowUp, KpiDashboard, SurveyInvitation, SurveyResponse
 
@@ -182,10 +180,6 @@ class FollowUpAdmin(AnonymousUnlessConsentMixin, RequestChildAdminMixin, Organis
         )
 
 
-def _month_label(day: datetime.date) -> str:
-    return formats.date_format(day, "M Y")
-
-
 @admin.register(KpiDashboard)
 class KpiDashboardAdmin(OrganisationScopedAdmin):
     """KPIs per month, contractor and area, for the staff user's association(s). The list
@@ -229,8 +223,7 @@ class KpiDashboardAdmin(OrganisationScopedAdmin):
                 area_id=area_id,
             )
         if request.GET.get("format") == "csv":
-            return _csv(rows)
-        month_list = _months(start, end)
+            return csv_response(filename="kpi.csv", columns=CSV_COLUMNS, rows=rows)
         context = {
             **self.admin_site.each_context(request),
             "title": _("KPI dashboard"),
@@ -241,7 +234,7 @@ class KpiDashboardAdmin(OrganisationScopedAdmin):
             "areas": areas,
             "contractor_id": contractor_id,
             "area_id": area_id,
-            "charts": _charts(rows, month_list),
+            "charts": kpi_charts(rows=rows, start=start, end=end),
             "query": request.GET.urlencode(),
         }
         return TemplateResponse(request, "admin/surveys/kpi_dashboard.html", context)
@@ -249,57 +242,6 @@ class KpiDashboardAdmin(OrganisationScopedAdmin):
 
 def _int(raw: str | None, allowed: set[int]) -> int | None:
     return int(raw) if raw and raw.isdigit() and int(raw) in allowed else None
-
-
-def _months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    months, day = [], start
-    while day <= end:
-        months.append(day)
-        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return months
-
-
-def _charts(rows, months: list[datetime.date]) -> list[Chart]:
-    by_contractor: dict[str, dict[datetime.date, dict]] = {}
-    for row in rows:
-        cell = by_contractor.setdefault(row.contractor, {}).setdefault(
-            row.month, {"grade_sum": 0.0, "responses": 0, "ftf": 0, "completed": 0}
-        )
-        if row.mean_grade is not None:
-            cell["grade_sum"] += row.mean_grade * row.responses
-            cell["responses"] += row.responses
-        cell["ftf"] += row.first_time_fixes
-        cell["completed"] += row.completed
-    grade_series, ftf_series = [], []
-    for index, (name, cells) in enumerate(sorted(by_contractor.items())):
-        style = series_style(index)
-        grades, ftf = [], []
-        for month in months:
-            cell = cells.get(month)
-            grades.append(
-                round(cell["grade_sum"] / cell["responses"], 2)
-                if cell and cell["responses"]
-                else None
-            )
-            ftf.append(
-                round(100 * cell["ftf"] / cell["completed"], 1)
-                if cell and cell["completed"]
-                else None
-            )
-        grade_series.append(Series(name, grades, **style))
-        ftf_series.append(Series(name, ftf, **style))
-    labels = [_month_label(m) for m in months]
-    return [
-        Chart(_("Mean grade per contractor"), labels, grade_series, 10, [0, 2, 4, 6, 8, 10], ""),
-        Chart(
-            _("First-time-fix rate per contractor"),
-            labels,
-            ftf_series,
-            100,
-            [0, 25, 50, 75, 100],
-            "%",
-        ),
-    ]
 
 
 CSV_COLUMNS = [
@@ -322,13 +264,3 @@ CSV_COLUMNS = [
     ("appointments_kept_pct", lambda r: r.kept_rate),
     ("no_access_visits", lambda r: r.no_access_visits),
 ]
-
-
-def _csv(rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="kpi.csv"'
-    writer = csv.writer(response)
-    writer.writerow([name for name, _value in CSV_COLUMNS])
-    for row in rows:
-        writer.writerow(["" if (v := value(row)) is None else v for _name, value in CSV_COLUMNS])
-    return response

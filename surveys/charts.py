@@ -1,7 +1,11 @@
 """A line chart as inline SVG, readable without colour: each series has its own dash pattern
 and marker shape, is labelled at its end, and the figures are also in a table."""
 
+import datetime
 from dataclasses import dataclass
+
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 MARKERS = ("circle", "square", "triangle", "diamond", "cross")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2")
@@ -120,3 +124,61 @@ def marker_path(shape: str, x: float, y: float) -> str:
     if shape == "diamond":
         return f"M{x:.1f},{y - 5:.1f} l5,5 l-5,5 l-5,-5 z"
     return f"M{x - 4:.1f},{y - 4:.1f} l8,8 m0,-8 l-8,8"
+
+
+# -- the KPI dashboard's charts --------------------------------------------------------------
+
+
+def kpi_charts(*, rows, start: datetime.date, end: datetime.date) -> list[Chart]:
+    """The mean grade and the first-time-fix rate per contractor and month, from the KPI
+    rows (per month, contractor and area) of the months from `start` to `end`: a grade is
+    weighed by its number of answers, a rate counts the completed requests."""
+    months = _months(start, end)
+    by_contractor: dict[str, dict[datetime.date, dict]] = {}
+    for row in rows:
+        cell = by_contractor.setdefault(row.contractor, {}).setdefault(
+            row.month, {"grade_sum": 0.0, "responses": 0, "ftf": 0, "completed": 0}
+        )
+        if row.mean_grade is not None:
+            cell["grade_sum"] += row.mean_grade * row.responses
+            cell["responses"] += row.responses
+        cell["ftf"] += row.first_time_fixes
+        cell["completed"] += row.completed
+    grade_series, ftf_series = [], []
+    for index, (name, cells) in enumerate(sorted(by_contractor.items())):
+        style = series_style(index)
+        grades, ftf = [], []
+        for month in months:
+            cell = cells.get(month)
+            grades.append(
+                round(cell["grade_sum"] / cell["responses"], 2)
+                if cell and cell["responses"]
+                else None
+            )
+            ftf.append(
+                round(100 * cell["ftf"] / cell["completed"], 1)
+                if cell and cell["completed"]
+                else None
+            )
+        grade_series.append(Series(name, grades, **style))
+        ftf_series.append(Series(name, ftf, **style))
+    labels = [formats.date_format(month, "M Y") for month in months]
+    return [
+        Chart(_("Mean grade per contractor"), labels, grade_series, 10, [0, 2, 4, 6, 8, 10], ""),
+        Chart(
+            _("First-time-fix rate per contractor"),
+            labels,
+            ftf_series,
+            100,
+            [0, 25, 50, 75, 100],
+            "%",
+        ),
+    ]
+
+
+def _months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    months, day = [], start
+    while day <= end:
+        months.append(day)
+        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return months
