@@ -2,18 +2,18 @@
 
 import functools
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import capacity
-from .models import ContractorMembership, ContractorRole, Slot, Weekday, WeeklySchedule
+from .forms import SlotCapacityForm, WeeklyScheduleFormSet
+from .models import ContractorMembership, ContractorRole, Slot, WeeklySchedule
 
 
 def planner_required(view):
@@ -31,30 +31,6 @@ def planner_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-class SlotCapacityForm(forms.Form):
-    capacity = forms.IntegerField(
-        label=gettext_lazy("Visits"),
-        min_value=0,
-        max_value=99,
-        error_messages={"min_value": gettext_lazy("Enter 0 or more visits.")},
-    )
-    note = forms.CharField(label=gettext_lazy("Why (optional)"), max_length=120, required=False)
-
-
-def _schedule_fields(dayparts, schedules):
-    current = {(s.weekday, s.daypart_id): s.capacity for s in schedules}
-    rows = []
-    for weekday, label in Weekday.choices:
-        cells = []
-        for daypart in dayparts:
-            name = f"cap_{weekday}_{daypart.pk}"
-            cells.append(
-                {"name": name, "daypart": daypart, "value": current.get((weekday, daypart.pk), 0)}
-            )
-        rows.append({"weekday": label, "cells": cells})
-    return rows
 
 
 @planner_required
@@ -76,36 +52,30 @@ def capacity_area(request, area_id: int):
     area = capacity.area_for_planner(membership=membership, area_id=area_id)
     dayparts = capacity.dayparts_of(contractor_id=membership.contractor_id)
     schedules = WeeklySchedule.objects.filter(contractor_id=membership.contractor_id, area=area)
-    errors: dict[str, str] = {}
-    rows = _schedule_fields(dayparts, schedules)
-    if request.method == "POST":
-        values = {}
-        for row_index, (weekday, _label) in enumerate(Weekday.choices):
-            for cell in rows[row_index]["cells"]:
-                raw = request.POST.get(cell["name"], "").strip() or "0"
-                cell["value"] = raw
-                if not raw.isdigit() or int(raw) > 99:
-                    errors[cell["name"]] = _("Enter a whole number from 0 to 99.")
-                    continue
-                values[(weekday, cell["daypart"].pk)] = int(raw)
-        if not errors:
-            result = capacity.weekly_schedule_set(
-                contractor_id=membership.contractor_id, area=area, capacities=values
-            )
-            messages.success(request, _("The weekly schedule is saved."))
-            if result["kept"]:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "%(count)d coming daypart has more bookings than the new number and "
-                        "keeps its size; move visits first to shrink it.",
-                        "%(count)d coming dayparts have more bookings than the new number and "
-                        "keep their size; move visits first to shrink them.",
-                        result["kept"],
-                    )
-                    % {"count": result["kept"]},
+    formset = WeeklyScheduleFormSet(
+        request.POST if request.method == "POST" else None,
+        dayparts=dayparts,
+        schedules=schedules,
+    )
+    if request.method == "POST" and formset.is_valid():
+        result = capacity.weekly_schedule_set(
+            contractor_id=membership.contractor_id, area=area, capacities=formset.capacities()
+        )
+        messages.success(request, _("The weekly schedule is saved."))
+        if result["kept"]:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d coming daypart has more bookings than the new number and "
+                    "keeps its size; move visits first to shrink it.",
+                    "%(count)d coming dayparts have more bookings than the new number and "
+                    "keep their size; move visits first to shrink them.",
+                    result["kept"],
                 )
-            return redirect("capacity_area", area_id=area.pk)
+                % {"count": result["kept"]},
+            )
+        return redirect("capacity_area", area_id=area.pk)
+    errors = formset.errors_by_name() if formset.is_bound else {}
     slots = capacity.slot_overview(
         contractor_id=membership.contractor_id, area=area, start=timezone.localdate()
     )
@@ -115,7 +85,7 @@ def capacity_area(request, area_id: int):
         {
             "area": area,
             "dayparts": dayparts,
-            "rows": rows,
+            "rows": formset.rows(),
             "errors": errors,
             "slots": slots,
         },
