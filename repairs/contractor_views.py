@@ -20,6 +20,7 @@ from portal.paging import UnorderedCountPaginator
 
 from . import planning, queue, vera
 from .contractor_forms import PlanForm, ReuseFormSet, VisitRecordForm
+from .lifecycle import PLANNABLE_STATUSES
 from .models import AppointmentStatus
 from .timeline import tenant_timeline
 
@@ -151,7 +152,7 @@ def plan_visit(request, reference: str):
         membership=request.membership, reference=reference
     )
     context = _request_context(repair_request, request.membership)
-    if repair_request.status not in planning.PLANNABLE:
+    if repair_request.status not in PLANNABLE_STATUSES:
         messages.warning(request, _("This request cannot be planned in its current state."))
         return redirect("contractor_request", reference=reference)
     planned = context["planned"]

@@ -13,7 +13,7 @@ from portal.models import Dwelling, DwellingQuerySet, Organisation, Organisation
 from portal.search import normalise_term
 
 from . import vera
-from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import LIFECYCLE, OPEN_STATUSES, Status
 
 
 class Responsibility(models.TextChoices):
@@ -120,6 +120,21 @@ class Channel(models.TextChoices):
     STAFF = "staff", _("Staff")
     API = "api", _("API")
 
+    @property
+    def vera_code(self) -> str:
+        """VERA COMMUNICATIEKANAAL."""
+        return CHANNEL_VERA[self]
+
+
+# Staff enter a report the tenant brought to the association's desk; the API is a system
+# of the association's own that reports what tenants file online.
+CHANNEL_VERA = {
+    Channel.PORTAL: "INT",
+    Channel.PHONE: "TEL",
+    Channel.STAFF: "BAL",
+    Channel.API: "INT",
+}
+
 
 REFERENCE_SHAPE = re.compile(r"^R-[0-9]{4}-[0-9]+$")
 
@@ -152,6 +167,10 @@ class RepairRequestQuerySet(OrganisationQuerySet):
 
 class RepairRequest(models.Model):
     """A tenant's report of a defect, and the work that follows it."""
+
+    # The lifecycle's statuses, for apps below repairs that reach requests through a reverse
+    # relation and may not import this app (the fee figures count completed repairs).
+    Status = Status
 
     # organisation, dwelling and contractor lead composite indexes (Meta), which serve their
     # lookups; a single-column index each would only slow writes.
@@ -331,9 +350,17 @@ class RepairRequest(models.Model):
 
     @property
     def vera_status(self) -> str:
-        from .lifecycle import VERA_CODES
+        """VERA ONDERHOUDSVERZOEKSTATUS."""
+        return LIFECYCLE[self.status].vera_request
 
-        return VERA_CODES[self.status][0]
+    @property
+    def vera_order_status(self) -> str | None:
+        """VERA ONDERHOUDSORDERSTATUS of the order to the contractor; None before routing."""
+        return LIFECYCLE[self.status].vera_order
+
+    @property
+    def vera_channel(self) -> str:
+        return Channel(self.channel).vera_code
 
 
 class UnroutedRequest(RepairRequest):
@@ -398,6 +425,20 @@ class AppointmentStatus(models.TextChoices):
     DONE = "done", _("Visit done")
     MOVED = "moved", _("Moved to another time")
     CANCELLED = "cancelled", _("Cancelled")
+
+    @property
+    def vera_code(self) -> str:
+        """VERA AFSPRAAKSTATUS."""
+        return APPOINTMENT_STATUS_VERA[self]
+
+
+# A moved visit is cancelled at its old time: a new one is planned at the new time.
+APPOINTMENT_STATUS_VERA = {
+    AppointmentStatus.PLANNED: "GEP",
+    AppointmentStatus.DONE: "AFG",
+    AppointmentStatus.MOVED: "ANN",
+    AppointmentStatus.CANCELLED: "ANN",
+}
 
 
 class VisitOutcome(models.TextChoices):
@@ -506,6 +547,11 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} @ {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def vera_status(self) -> str:
+        """VERA AFSPRAAKSTATUS."""
+        return AppointmentStatus(self.status).vera_code
 
 
 def photo_path(instance: "Photo", filename: str) -> str:

@@ -17,7 +17,12 @@ from outbox.services import outbox_add
 from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import Dwelling, User
 
-from .lifecycle import Status
+from .lifecycle import (
+    EMERGENCY_AWAITS_CONTRACTOR,
+    PLANNABLE_STATUSES,
+    WAITING_FOR_A_VISIT,
+    Status,
+)
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -44,7 +49,6 @@ EMERGENCY_CONFIRM_WITHIN = datetime.timedelta(hours=2)
 PLAN_DAYS_AHEAD = 14
 FOLLOW_UP_REASONS = ("MAT", "DIS", "INS", "OFF", "ONV")
 NO_ACCESS_REASON = "AFW"
-PLANNABLE = (Status.ROUTED, Status.FOLLOW_UP, Status.SCHEDULED)
 
 
 class VisitNotRecordable(ApplicationError):
@@ -86,7 +90,7 @@ def appointment_plan(
     """Plan a visit in a free daypart, or move the planned one there; the tenant gets a new
     invitation. With move_existing=False a request that already has a visit is refused."""
     repair_request = _lock(repair_request)
-    if repair_request.status not in PLANNABLE or repair_request.contract_id is None:
+    if repair_request.status not in PLANNABLE_STATUSES or repair_request.contract_id is None:
         raise TransitionNotAllowed(_("This request cannot be planned in its current state."))
     _check_craftsman(craftsman=craftsman, contractor_id=repair_request.contractor_id)
     current = _planned_appointment(repair_request)
@@ -307,9 +311,6 @@ def _reuse_record(
     )
 
 
-WAITING_FOR_A_VISIT = (Status.ROUTED, Status.FOLLOW_UP)
-
-
 def waiting_for_a_visit() -> Q:
     """Routed or follow-up, routed to a contract, and no visit planned: a predicate on the
     request itself, so a contractor's list of these reads request_contractor_waiting."""
@@ -401,7 +402,7 @@ def emergencies_unconfirmed(*, now: datetime.datetime):
         contractor_confirmed_at__isnull=True,
         emergency_alert_sent_at__isnull=True,
         created_at__lte=now - EMERGENCY_CONFIRM_WITHIN,
-    ).filter(status__in=[Status.ROUTED, Status.SCHEDULED, Status.UNROUTED])
+    ).filter(status__in=EMERGENCY_AWAITS_CONTRACTOR)
 
 
 def emergency_alerts_queue(*, now: datetime.datetime) -> list[str]:

@@ -1,4 +1,4 @@
-"""The request's timeline in words a tenant reads."""
+"""The request's timeline in words a tenant reads (the words are the lifecycle table's)."""
 
 import datetime
 
@@ -7,12 +7,50 @@ from django.utils.translation import gettext as _
 
 from contractors.models import DaypartKind
 
-from .lifecycle import TENANT_WORDS, Status
+from .lifecycle import LIFECYCLE
 
 
 def when_text(starts_at: datetime.datetime, daypart: str) -> tuple[str, str]:
     day = formats.date_format(timezone.localtime(starts_at), "l j F")
     return day, str(DaypartKind(daypart).label) if daypart in DaypartKind.values else ""
+
+
+class _Details(dict):
+    """What an event's words may name, worked out from its data when the words name it."""
+
+    def __init__(self, data: dict):
+        super().__init__()
+        self.data = data
+
+    def __missing__(self, key: str) -> str:
+        if key == "contractor":
+            return self.data.get("contractor", _("the contractor"))
+        if key in ("day", "daypart") and self.data.get("starts_at"):
+            day, daypart = when_text(
+                datetime.datetime.fromisoformat(self.data["starts_at"]),
+                self.data.get("daypart", ""),
+            )
+            self.update(day=day, daypart=daypart)
+            return self[key]
+        raise KeyError(key)
+
+
+def event_text(status: str, data: dict, previous: str) -> str:
+    """The line of one status event: the reason's own words, or the words for a status that
+    follows itself (a visit planned right after another one moves it; after a follow-up it is
+    new), or the status's words; an event without the details its words name reads them bare."""
+    stage = LIFECYCLE[status]
+    words = stage.tenant_event_reasons.get(data.get("reason"))
+    if words is None:
+        words = (
+            stage.tenant_event_repeated
+            if previous == status and stage.tenant_event_repeated
+            else stage.tenant_event
+        )
+    try:
+        return str(words) % _Details(data)
+    except KeyError:
+        return str(stage.tenant_event)
 
 
 def tenant_timeline(events) -> list[dict]:
@@ -22,27 +60,8 @@ def tenant_timeline(events) -> list[dict]:
     for event in events:
         if not event.status:
             continue
-        data = event.data or {}
-        if event.status == Status.SCHEDULED and data.get("starts_at"):
-            day, daypart = when_text(
-                datetime.datetime.fromisoformat(data["starts_at"]), data.get("daypart", "")
-            )
-            # A visit planned right after another one moves it; after a follow-up it is new.
-            template = (
-                _("Appointment moved to %(day)s %(daypart)s")
-                if previous == Status.SCHEDULED
-                else str(TENANT_WORDS[Status.SCHEDULED])
-            )
-            text = template % {"day": day, "daypart": daypart}
-        elif event.status == Status.FOLLOW_UP and data.get("reason") == "AFW":
-            text = _("Nobody was home; another appointment is needed")
-        elif event.status == Status.ROUTED:
-            text = str(TENANT_WORDS[Status.ROUTED]) % {
-                "contractor": data.get("contractor", _("the contractor"))
-            }
-        else:
-            text = str(TENANT_WORDS[event.status])
+        text = event_text(event.status, event.data or {}, previous)
         previous = event.status
-        note = event.note if event.status == Status.CANCELLED else ""
+        note = event.note if LIFECYCLE[event.status].tenant_reads_note else ""
         lines.append({"at": event.created_at, "text": text, "note": note, "status": event.status})
     return lines

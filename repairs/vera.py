@@ -4,6 +4,8 @@ import csv
 from functools import cache
 from pathlib import Path
 
+from contractors.models import DaypartKind
+
 DATA_FILE = Path(__file__).resolve().parent / "data" / "vera_referentiedata.csv"
 
 ROOM = "DEFECTLOCATIE"
@@ -12,6 +14,16 @@ TRADE = "ONDERHOUDSPECIALISME"
 REQUEST_STATUS = "ONDERHOUDSVERZOEKSTATUS"
 ORDER_STATUS = "ONDERHOUDSORDERSTATUS"
 TASK_DETAIL_STATUS = "ONDERHOUDSTAAKDETAILSTATUS"
+CHANNEL = "COMMUNICATIEKANAAL"
+DAYPART = "DAGDEEL"
+APPOINTMENT_STATUS = "AFSPRAAKSTATUS"
+
+# The contractor's dayparts in VERA DAGDEEL (ochtend 8-12, middag 12-18, avond 18-24).
+DAYPART_CODES = {
+    DaypartKind.MORNING: "OCH",
+    DaypartKind.AFTERNOON: "MID",
+    DaypartKind.EVENING: "AVO",
+}
 
 
 @cache
