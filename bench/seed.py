@@ -862,7 +862,7 @@ class Seeder:
         self.counts["areas"] = len(self.areas)
 
     def categories(self) -> None:
-        from portal.management.commands.demo_data import CATEGORIES, DESCRIPTIONS
+        from demo.catalogue import CATEGORIES, DESCRIPTIONS
         from repairs.models import RepairCategory, Responsibility
 
         rows = [

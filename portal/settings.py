@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "contractors",
     "repairs",
     "surveys",
+    "demo",  # the demo data: the only app that may import all the others
 ]
 
 MIDDLEWARE = [

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from contractors.models import Area, Contract, Contractor, ContractTypeFee
 from contractors.routing import route
-from portal.management.commands.demo_data import (
+from demo.history import HISTORY_DESCRIPTION
+from demo.world import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     FULL_POSTCODE_RULES,
@@ -24,7 +25,6 @@ from portal.postcode import normalise_postcode
 from repairs import vera
 from repairs.lifecycle import Status
 from repairs.models import RepairCategory, RepairRequest, Responsibility
-from surveys.management.commands.demo_history import HISTORY_DESCRIPTION
 from surveys.models import SurveyResponse
 
 README = Path(__file__).resolve().parent.parent / "README.md"

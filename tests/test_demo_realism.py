@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from contractors.models import Contract, SroiContribution
 from contractors.sroi import ledger
-from portal.management.commands.demo_data import NEW_FOR_DAYS
+from demo.world import NEW_FOR_DAYS
 from portal.scoping import ALL_ASSOCIATIONS
 from repairs.lifecycle import Status
 from repairs.models import Appointment, AppointmentStatus, RepairEvent, RepairRequest

@@ -147,7 +147,7 @@ def switch_to_english():
 
 @pytest.fixture
 def log_in():
-    from portal.management.commands.demo_data import DEMO_PASSWORD
+    from demo.world import DEMO_PASSWORD
 
     def submit(page, email: str, password: str = DEMO_PASSWORD) -> None:
         page.goto("/account/inloggen/")

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from contractors.models import Contract, Slot
 from contractors.routing import route
 from contractors.selectors import contractor_emails
-from portal.management.commands.demo_data import DEMO_PASSWORD
+from demo.world import DEMO_PASSWORD
 from portal.models import Organisation, Tenancy, User
 from repairs.lifecycle import Status
 from repairs.models import RepairCategory, RepairRequest, Responsibility

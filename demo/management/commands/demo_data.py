@@ -1,0 +1,43 @@
+"""Fill an empty database with a demo of the chain; a second run finds everything and adds nothing.
+
+Everything is drawn from one seeded random generator, so every install gets the same
+associations, dwellings, tenancies and logins (`demo.world`, `demo.plan`); `demo.build`
+writes what is missing and `demo_history` adds a year of completed repairs.
+"""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from contractors.services import slots_generate
+from demo.build import demo_world_write, summary_write, visits_plan
+from portal.celery import app as celery_app
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an empty database with demo associations, areas, contractors, dwellings, "
+        "tenancies, logins and repair history. Safe to run again: it adds nothing twice."
+    )
+
+    def handle(self, *args, **options) -> None:
+        # Seeding runs Celery tasks in-process, so no broker needs to be running.
+        was_eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True
+        try:
+            with transaction.atomic():
+                created, to_plan = demo_world_write()
+        finally:
+            celery_app.conf.task_always_eager = was_eager
+        # A year of completed repairs with survey answers, for the KPI dashboard.
+        call_command("demo_history", stdout=self.stdout)
+        slots = slots_generate()
+        self.stdout.write(f"Bookable slots added for the coming weeks: {slots}")
+        if to_plan:
+            celery_app.conf.task_always_eager = True
+            try:
+                planned = visits_plan(to_plan)
+            finally:
+                celery_app.conf.task_always_eager = was_eager
+            self.stdout.write(f"Visits planned by the contractors' planners: {planned}")
+        summary_write(self.stdout, self.style, created)
