@@ -18,6 +18,7 @@ from repairs.lifecycle import (
     WAITING_FOR_A_VISIT,
     Queue,
     Status,
+    statuses,
 )
 from repairs.models import (
     Appointment,
@@ -25,6 +26,7 @@ from repairs.models import (
     Channel,
     RepairRequest,
 )
+from repairs.templatetags.lifecycle import status_is_open, status_is_plannable
 from repairs.templatetags.tenant_status import tenant_status
 from repairs.timeline import event_text
 
@@ -147,3 +149,15 @@ def test_timeline_words_for_a_moved_visit_and_a_closed_door():
         )
         assert event_text(Status.ROUTED, {}, "") == "Passed on to the contractor"
         assert event_text(Status.COMPLETED, planned, Status.SCHEDULED) == "Solved"
+
+
+def test_the_template_filters_read_open_and_plannable_from_the_table():
+    assert [status for status in Status if status_is_open(status)] == list(
+        statuses(lambda stage: stage.is_open)
+    )
+    assert not status_is_open(Status.REJECTED)
+    assert [status for status in Status if status_is_plannable(status)] == [
+        Status.ROUTED,
+        Status.SCHEDULED,
+        Status.FOLLOW_UP,
+    ]
