@@ -1,8 +1,9 @@
 """CSV downloads: one response builder for every export in the portal.
 
 Plain UTF-8 without a byte-order mark, comma-separated, one header row; an empty value
-(``None``) is an empty cell. Cells are written as they are: no export today contains text a
-tenant typed, only staff-kept names and figures.
+(``None``) is an empty cell. A text cell that a spreadsheet would read as a formula (it
+starts with =, +, -, @, a tab or a carriage return, and is not a number) gets a leading
+apostrophe, so a name or note typed by anyone can never run in the reader's spreadsheet.
 """
 
 import csv
@@ -12,6 +13,18 @@ from typing import Any
 from django.http import HttpResponse
 
 Column = str | tuple[str, Callable[[Any], Any]]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
 
 
 def csv_response(*, filename: str, columns: Sequence[Column], rows: Iterable[Any]) -> HttpResponse:
@@ -28,7 +41,7 @@ def csv_response(*, filename: str, columns: Sequence[Column], rows: Iterable[Any
     for row in rows:
         writer.writerow(
             [
-                row[index] if isinstance(column, str) else column[1](row)
+                _cell(row[index] if isinstance(column, str) else column[1](row))
                 for index, column in enumerate(columns)
             ]
         )

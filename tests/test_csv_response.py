@@ -80,3 +80,22 @@ def test_commas_quotes_line_breaks_and_accents_survive_the_round_trip():
     # then each is one cell again when read back, and quoted where needed
     assert lines_of(response) == [["name"], *([n] for n in names)]
     assert '"Loodgieter ""De Kraan"", Eindhoven"' in response.content.decode()
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_written_as_text():
+    # given names and notes that start like a formula, and figures that start with a sign
+    rows = [
+        ('=HYPERLINK("http://example.com")', "-12.5"),
+        ("+31 6 1234", "@SUM(A1)"),
+        ("-", "Dakgoot"),
+    ]
+
+    # when
+    response = csv_response(filename="x.csv", columns=["name", "note"], rows=rows)
+
+    # then each formula-like text starts with an apostrophe; numbers stay numbers
+    assert lines_of(response)[1:] == [
+        ['\'=HYPERLINK("http://example.com")', "-12.5"],
+        ["'+31 6 1234", "'@SUM(A1)"],
+        ["'-", "Dakgoot"],
+    ]
