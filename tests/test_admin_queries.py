@@ -9,8 +9,6 @@ from collections.abc import Callable
 from itertools import count
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contractors.models import (
@@ -37,6 +35,7 @@ from repairs.models import (
 from surveys.models import FollowUp, SurveyInvitation, SurveyResponse
 
 from . import factories
+from .queries import count_queries_settled as queries_of
 from .test_admin_scoping import (
     _fee_statement,
     _import_job,
@@ -152,15 +151,6 @@ def model_id(model) -> str:
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
-
-
-def queries_of(client, url: str) -> int:
-    """Queries of one GET, after a first GET has filled the per-process caches."""
-    assert client.get(url).status_code == 200
-    with CaptureQueriesContext(connection) as context:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(context.captured_queries)
 
 
 @pytest.mark.django_db

@@ -7,14 +7,13 @@ and stay within a pinned bound (STYLE.md, Tests: query counts pinned on every pa
 import itertools
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from repairs.lifecycle import Status
 from repairs.models import AppointmentStatus, MaterialReuse
 
 from . import factories
+from .queries import queries_of
 
 # Pinned: what each page asks today. A change that raises one needs a reason.
 WORK_QUEUE_QUERIES = 8
@@ -22,13 +21,6 @@ REQUEST_PAGE_QUERIES = 10
 PLAN_PAGE_QUERIES = 12
 DAY_QUERIES = 7
 CAPACITY_AREA_QUERIES = 9
-
-
-def queries_of(client, url: str) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return [query["sql"] for query in captured.captured_queries]
 
 
 @pytest.fixture

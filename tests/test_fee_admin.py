@@ -20,6 +20,7 @@ from contractors.models import Contract, ContractTypeFee, FeeStatement
 from portal.models import Dwelling
 
 from . import factories
+from .queries import count_queries_settled
 from .test_fees import EXPECTED_LINES, EXPECTED_TOTAL, february_2024, line_figures
 
 PERIOD_URL = reverse("admin:contractors_feestatement_period")
@@ -428,11 +429,7 @@ def _add_dwellings(organisation, count: int, start: int) -> None:
 
 
 def _queries(client, params) -> int:
-    assert client.get(PERIOD_URL, params).status_code == 200
-    with CaptureQueriesContext(connection) as context:
-        response = client.get(PERIOD_URL, params)
-    assert response.status_code == 200
-    return len(context.captured_queries)
+    return count_queries_settled(client, PERIOD_URL, params)
 
 
 @pytest.mark.django_db

@@ -7,8 +7,6 @@ import io
 from html.parser import HTMLParser
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contractors.models import ContractorRole
@@ -17,6 +15,7 @@ from surveys import tasks
 from surveys.rollup import kpi_rollup_rebuild
 
 from . import factories
+from .queries import count_queries
 from .test_kpis import TODAY, World, at, d, kpi_world_create, repair
 
 DASHBOARD = "admin:surveys_kpidashboard_changelist"
@@ -450,13 +449,6 @@ def more_work(world, count: int) -> None:
                visits=[(d(2, 21), A, "planned", None, None)])  # fmt: skip
     # February is the previous month: the periodic refresh brings it up to date.
     tasks.kpi_rollup_refresh.delay().get()
-
-
-def count_queries(client, url, params) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, params)
-    assert response.status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize(

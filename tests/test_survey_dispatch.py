@@ -10,14 +10,13 @@ import socket
 import pytest
 from django.core import mail
 from django.core.mail.backends import locmem
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from portal.models import SentMail
 from surveys import services
 from surveys.models import InvitationStatus, SurveyInvitation
 
 from . import factories
+from .queries import count_statements
 from .test_survey_invitations import COMPLETED_AT, HOUR, build_url, completed_request
 
 DUE = COMPLETED_AT + 2 * HOUR
@@ -82,12 +81,6 @@ def test_a_hundred_and_one_invitations_go_out_in_two_batches_over_two_connection
     assert backend.opened == 2
     assert SurveyInvitation.objects.filter(status=InvitationStatus.SENT, sent_at=DUE).count() == 101
     assert SentMail.objects.filter(key__startswith="survey-invitation-").count() == 101
-
-
-def count_statements(work) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        work()
-    return len(queries)
 
 
 def test_a_batch_takes_as_many_statements_for_one_invitation_as_for_a_full_batch(

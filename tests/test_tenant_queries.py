@@ -8,8 +8,6 @@ import datetime
 import itertools
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contractors.models import DaypartKind
@@ -17,6 +15,7 @@ from repairs import vera
 from repairs.lifecycle import Status
 
 from . import factories
+from .queries import queries_of
 
 # Pinned: what each page asks today. A change that raises one needs a reason.
 MY_REPAIRS_QUERIES = 8
@@ -24,13 +23,6 @@ REPORT_FORM_QUERIES = 12
 REPORT_START_QUERIES = 8
 REPAIR_DETAIL_QUERIES = 9
 REQUEST_PAGE_QUERIES = {"report_done": 9, "repair_cancel": 9, "repair_reschedule": 10}
-
-
-def queries_of(client, url: str) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return [query["sql"] for query in captured.captured_queries]
 
 
 @pytest.fixture
