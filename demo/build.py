@@ -35,8 +35,7 @@ from portal.services import staff_membership_grant
 from portal.signals import dwellings_changed
 from repairs.lifecycle import Status, can_transition
 from repairs.models import Channel, RepairCategory, RepairEvent, RepairRequest
-from repairs.planning import appointment_plan
-from repairs.services import repair_request_submit, repair_request_transition
+from repairs.services import appointment_plan, repair_request_submit, repair_request_transition
 
 from .catalogue import CATEGORIES
 from .plan import Plan, TenancyPlan, build_plan

@@ -245,10 +245,8 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and "contract" in form.changed_data and form.cleaned_data.get("contract"):
-            from .planning import repair_request_assign_contract
-
             original = RepairRequest.objects.get(pk=obj.pk)
-            repair_request_assign_contract(
+            services.repair_request_assign_contract(
                 repair_request=original,
                 contract_id=form.cleaned_data["contract"].pk,
                 actor=request.user,

@@ -5,7 +5,7 @@ from . import vera
 from .forms import MultipleFileInput, PhotosField, SlotChoiceField
 from .models import ReuseSource, VisitOutcome
 from .notifications import daypart_label
-from .planning import FOLLOW_UP_REASONS
+from .services.visits import FOLLOW_UP_REASONS
 
 
 class PlanForm(forms.Form):

@@ -1,12 +1,10 @@
 """The contractor's pages: the planner's work queue and request page, planning, and the
 craftsman's day with recording a visit."""
 
-import datetime
 import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from contractors.models import ContractorRole, Slot
+from contractors.models import ContractorRole
 from portal.errors import ApplicationError
 from portal.paging import UnorderedCountPaginator
 
-from . import planning, queue, vera
+from . import queue, selectors, services, vera
 from .contractor_forms import PlanForm, ReuseFormSet, VisitRecordForm
 from .lifecycle import PLANNABLE_STATUSES
 from .models import AppointmentStatus
@@ -126,25 +124,6 @@ def contractor_request(request, reference: str):
     )
 
 
-def _plannable_slots(repair_request, *, current_slot_id: int | None = None):
-    """Free dayparts of the request's area in the coming days; the planned visit's own daypart
-    too, full or not, so a craftsman can be assigned without moving the visit."""
-    now = timezone.now()
-    free = Q(
-        ends_at__gt=now,
-        date__lte=timezone.localdate() + datetime.timedelta(days=planning.PLAN_DAYS_AHEAD),
-        booked__lt=F("capacity"),
-    )
-    return (
-        Slot.objects.filter(
-            contractor_id=repair_request.contractor_id, area_id=repair_request.contract.area_id
-        )
-        .filter(free | Q(pk=current_slot_id))
-        .select_related("daypart")
-        .order_by("starts_at")
-    )
-
-
 @contractor_required(ContractorRole.PLANNER)
 @require_http_methods(["GET", "POST"])
 def plan_visit(request, reference: str):
@@ -159,8 +138,15 @@ def plan_visit(request, reference: str):
     current_slot_id = planned.slot_id if planned else None
     form = PlanForm(
         request.POST or None,
-        slots=_plannable_slots(repair_request, current_slot_id=current_slot_id),
-        craftsmen=planning.craftsmen_of(request.membership.contractor_id),
+        # Free dayparts of the request's area in the coming days; the planned visit's own
+        # daypart too, full or not, so a craftsman can be assigned without moving the visit.
+        slots=selectors.slots_free_for(
+            repair_request=repair_request,
+            from_now=True,
+            days=selectors.PLAN_DAYS_AHEAD,
+            keep_slot_id=current_slot_id,
+        ),
+        craftsmen=selectors.craftsmen_of(request.membership.contractor_id),
         current_slot_id=current_slot_id,
         initial={"craftsman": planned.craftsman_id, "slot": current_slot_id} if planned else {},
     )
@@ -168,12 +154,12 @@ def plan_visit(request, reference: str):
         slot, craftsman = form.cleaned_data["slot"], form.cleaned_data["craftsman"]
         try:
             if planned is not None and slot.pk == planned.slot_id:
-                planning.appointment_assign(
+                services.appointment_assign(
                     appointment=planned, craftsman=craftsman, actor=request.user
                 )
                 done = _("The visit keeps its time; the craftsman is changed.")
             else:
-                planning.appointment_plan(
+                services.appointment_plan(
                     repair_request=repair_request,
                     slot_id=slot.pk,
                     craftsman=craftsman,
@@ -195,7 +181,7 @@ def confirm_emergency(request, reference: str):
     repair_request = queue.request_for_contractor(
         membership=request.membership, reference=reference
     )
-    planning.repair_request_confirm_emergency(repair_request=repair_request, actor=request.user)
+    services.repair_request_confirm_emergency(repair_request=repair_request, actor=request.user)
     messages.success(request, _("The emergency is confirmed: staff are not alerted."))
     return redirect("contractor_request", reference=reference)
 
@@ -228,7 +214,7 @@ def visit_record(request, appointment_id: int):
             (reuse_form, reuse) for reuse_form in reuses.forms if (reuse := reuse_form.as_reuse())
         ]
         try:
-            planning.visit_record(
+            services.visit_record(
                 appointment=appointment,
                 outcome=data["outcome"],
                 reason=data.get("reason", ""),

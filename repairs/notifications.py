@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from contractors.selectors import contractor_emails
 from outbox.handlers import outbox_handler
+from outbox.services import outbox_add
 from portal.mail import mail_send_once
 
 from .ics import appointment_ics, default_organiser
@@ -194,3 +195,23 @@ def daypart_label(slot) -> str:
         "start": starts.strftime("%H:%M"),
         "end": ends.strftime("%H:%M"),
     }
+
+
+def appointment_confirmation_queue(appointment: Appointment) -> None:
+    """Queue the tenant's confirmation (with its .ics) in the caller's transaction."""
+    outbox_add(
+        key=f"appointment-confirmation-{appointment.pk}",
+        handler=appointment_confirmation_send,
+        payload={"appointment_id": appointment.pk},
+        organisation_id=appointment.organisation_id,
+    )
+
+
+def contractor_notification_queue(*, repair_request: RepairRequest, kind: str, key: str) -> None:
+    """Queue the contractor's mail about an emergency, a booking, a move or a cancellation."""
+    outbox_add(
+        key=key,
+        handler=contractor_notify,
+        payload={"repair_request_id": repair_request.pk, "kind": kind, "key": key},
+        organisation_id=repair_request.organisation_id,
+    )

@@ -14,7 +14,7 @@ from portal.models import User
 
 from .lifecycle import OPEN_STATUSES, Status
 from .models import IS_OPEN, Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
-from .planning import waiting_for_a_visit
+from .selectors import waiting_for_a_visit
 
 QUEUES = ("new", "plan", "planned", "today", "overdue", "emergency", "all")
 

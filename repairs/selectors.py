@@ -1,4 +1,6 @@
-"""Scoped reads of repairs: what a tenant may see, and the slots they may book."""
+"""Scoped reads of repairs: what a tenant may see, the free slots of a request (for the
+tenant, the planner and the periodic planning), what waits to be planned, and the reuse
+register."""
 
 import datetime
 from decimal import Decimal
@@ -8,8 +10,10 @@ from django.conf import settings
 from django.db.models import (
     BooleanField,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -19,10 +23,10 @@ from django.db.models.functions import TruncQuarter
 from django.http import Http404
 from django.utils import timezone
 
-from contractors.models import Slot
+from contractors.models import ContractorRole, Slot
 from portal.models import Tenancy, User
 
-from .lifecycle import OPEN_STATUSES
+from .lifecycle import EMERGENCY_AWAITS_CONTRACTOR, OPEN_STATUSES, WAITING_FOR_A_VISIT
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -33,7 +37,14 @@ from .models import (
     ReuseSource,
 )
 
+# A tenant chooses from the slots of the coming BOOKING_DAYS, a planner (and the periodic
+# planning) from those of the coming PLAN_DAYS_AHEAD; an emergency is planned within
+# EMERGENCY_WITHIN, and staff hear of one the contractor has not confirmed after
+# EMERGENCY_CONFIRM_WITHIN.
 BOOKING_DAYS = 14
+PLAN_DAYS_AHEAD = 14
+EMERGENCY_WITHIN = datetime.timedelta(hours=24)
+EMERGENCY_CONFIRM_WITHIN = datetime.timedelta(hours=2)
 
 
 def tenancies_current_for(*, user: User) -> QuerySet[Tenancy]:
@@ -125,24 +136,83 @@ def categories_for(*, organisation_id: int, query: str = "", room: str = "") -> 
 
 
 def slots_free_for(
-    *, repair_request: RepairRequest | None = None, contract=None, days: int = BOOKING_DAYS
+    *,
+    repair_request: RepairRequest | None = None,
+    contract=None,
+    days: int | None = BOOKING_DAYS,
+    from_now: bool = False,
+    within: datetime.timedelta | None = None,
+    keep_slot_id: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> QuerySet[Slot]:
-    """Free slots of the routed contractor in the request's area, from tomorrow for `days`."""
+    """Free slots of the routed contractor in the request's area, in time order.
+
+    By default those from tomorrow for `days` days (what a tenant may book, and what the
+    periodic planning plans into); with from_now, every slot not over yet, today's too (what
+    a planner may plan); with `within`, only those starting within that time from now (an
+    emergency); days=None sets no last day. keep_slot_id is listed too, full or not (the
+    planned visit's own slot, so a craftsman can be assigned without moving it)."""
     contract = contract or repair_request.contract
     if contract is None:
         return Slot.objects.none()
-    today = timezone.localdate()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    free = Q(booked__lt=F("capacity"))
+    free &= Q(ends_at__gt=now) if from_now else Q(date__gt=today)
+    if days is not None:
+        free &= Q(date__lte=today + datetime.timedelta(days=days))
+    if within is not None:
+        free &= Q(starts_at__lte=now + within)
+    if keep_slot_id is not None:
+        free |= Q(pk=keep_slot_id)
     return (
-        Slot.objects.filter(
-            contractor_id=contract.contractor_id,
-            area_id=contract.area_id,
-            date__gt=today,
-            date__lte=today + datetime.timedelta(days=days),
-            booked__lt=F("capacity"),
-        )
+        Slot.objects.filter(contractor_id=contract.contractor_id, area_id=contract.area_id)
+        .filter(free)
         .select_related("daypart")
-        .order_by("starts_at")
+        .order_by("starts_at", "pk")
     )
+
+
+# -- planning ------------------------------------------------------------------------------
+
+
+def waiting_for_a_visit() -> Q:
+    """Routed or follow-up, routed to a contract, and no visit planned: a predicate on the
+    request itself, so a contractor's list of these reads request_contractor_waiting."""
+    planned = Appointment.objects.filter(
+        request_id=OuterRef("pk"), status=AppointmentStatus.PLANNED
+    )
+    return Q(status__in=WAITING_FOR_A_VISIT, contract__isnull=False) & ~Q(Exists(planned))
+
+
+def requests_to_plan() -> QuerySet[RepairRequest]:
+    """Open requests that wait for a visit (waiting_for_a_visit), of every contractor."""
+    return RepairRequest.objects.filter(waiting_for_a_visit())
+
+
+def repair_request_has_planned_visit(*, repair_request_id: int) -> bool:
+    return Appointment.objects.filter(
+        request_id=repair_request_id, status=AppointmentStatus.PLANNED
+    ).exists()
+
+
+def craftsmen_of(contractor_id: int) -> QuerySet[User]:
+    return User.objects.filter(
+        contractor_membership__contractor_id=contractor_id,
+        contractor_membership__role=ContractorRole.CRAFTSMAN,
+        is_active=True,
+    ).order_by("first_name", "last_name")
+
+
+def emergencies_unconfirmed(*, now: datetime.datetime) -> QuerySet[RepairRequest]:
+    """Emergencies that no one at the contractor confirmed within EMERGENCY_CONFIRM_WITHIN
+    and that staff have not been alerted about."""
+    return RepairRequest.objects.filter(
+        is_urgent=True,
+        contractor_confirmed_at__isnull=True,
+        emergency_alert_sent_at__isnull=True,
+        created_at__lte=now - EMERGENCY_CONFIRM_WITHIN,
+    ).filter(status__in=EMERGENCY_AWAITS_CONTRACTOR)
 
 
 # -- the material-reuse register -------------------------------------------------------------

@@ -53,15 +53,11 @@ def appointment_reminders_send() -> int:
 @shared_task
 def repair_requests_autoplan() -> dict:
     """Every 15 minutes: plan waiting requests into the earliest free daypart."""
-    from . import planning
-
-    return planning.repair_requests_autoplan()
+    return services.repair_requests_autoplan()
 
 
 @shared_task
 def emergency_alerts_send() -> int:
     """Every 5 minutes: alert staff about emergencies unconfirmed after 2 hours; once each.
     The alerts are queued in the outbox and sent from here; a failed one is retried there."""
-    from . import planning
-
-    return outbox_send_keys(planning.emergency_alerts_queue(now=timezone.now()))
+    return outbox_send_keys(services.emergency_alerts_queue(now=timezone.now()))

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from contractors.models import Slot, WeeklySchedule
-from repairs import planning
+from repairs import services as planning
 from repairs.models import RepairRequest
 
 from . import factories

@@ -15,9 +15,11 @@ from icalendar import Calendar
 
 from contractors.models import Slot
 from portal.errors import ApplicationError, TransitionNotAllowed
-from repairs import planning, tasks
+from repairs import services as planning
+from repairs import tasks
 from repairs.lifecycle import Status
 from repairs.models import Appointment, AppointmentStatus, RepairEvent, RepairRequest
+from repairs.services import appointments
 
 from . import factories
 from .conftest import NOW
@@ -306,13 +308,13 @@ def test_a_daypart_taken_meanwhile_is_refused_next_to_the_field(
     # given the last visit of a daypart is booked after the form was filled in
     repair_request = factories.routed_request_create(chain)
     slot = chain.slot(days=2)
-    taken_by_someone = planning._slot_take_for_planner
+    taken_by_someone = appointments.slot_take
 
     def taken_meanwhile(**kwargs):
         Slot.objects.filter(pk=slot.pk).update(booked=1)
         return taken_by_someone(**kwargs)
 
-    monkeypatch.setattr(planning, "_slot_take_for_planner", taken_meanwhile)
+    monkeypatch.setattr(appointments, "slot_take", taken_meanwhile)
 
     # when
     response = planner_client.post(plan_url(repair_request), {"slot": slot.pk, "craftsman": ""})

@@ -16,7 +16,7 @@ from django.urls import reverse
 from portal.models import SentMail
 from repairs.lifecycle import Status
 from repairs.models import AppointmentStatus, RepairRequest, VisitOutcome
-from repairs.planning import visit_record
+from repairs.services import visit_record
 from surveys import services, tasks
 from surveys.models import InvitationStatus, SurveyInvitation
 

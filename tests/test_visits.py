@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from PIL import Image
 
-from repairs import planning
+from repairs import services as planning
 from repairs.lifecycle import Status
 from repairs.models import (
     Appointment,

@@ -1,0 +1,135 @@
+"""Every mail to an association's staff about repairs: a request no area covers, and an
+emergency the contractor has not confirmed. Each is queued in the outbox by key, so it is
+queued once, and its handler sends it once (a "sent at" column checked under a row lock)."""
+
+import datetime
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from outbox.handlers import outbox_handler
+from outbox.services import outbox_add
+from portal.postcode import format_postcode
+from portal.selectors import staff_emails
+
+from ..lifecycle import Status
+from ..models import RepairRequest
+from ..selectors import emergencies_unconfirmed
+
+
+def unrouted_alert_key(repair_request_id: int) -> str:
+    return f"unrouted-alert-{repair_request_id}"
+
+
+def unrouted_alert_queue(repair_request: RepairRequest, *, send_after_commit: bool = True):
+    """Queue the staff alert about an unrouted request in the caller's transaction (once)."""
+    return outbox_add(
+        key=unrouted_alert_key(repair_request.pk),
+        handler=repair_request_alert_unrouted,
+        payload={"repair_request_id": repair_request.pk},
+        organisation_id=repair_request.organisation_id,
+        send_after_commit=send_after_commit,
+    )
+
+
+@outbox_handler
+@transaction.atomic
+def repair_request_alert_unrouted(*, repair_request_id: int) -> bool:
+    """Tell the association's staff about an unrouted request, once; False when nothing to do."""
+    repair_request = (
+        RepairRequest.objects.select_for_update()
+        .filter(pk=repair_request_id, status=Status.UNROUTED, unrouted_alert_sent_at__isnull=True)
+        .select_related("organisation", "dwelling", "category")
+        .first()
+    )
+    if repair_request is None:
+        return False
+    recipients = staff_emails(organisation_id=repair_request.organisation_id)
+    if recipients:
+        dwelling = repair_request.dwelling
+        send_mail(
+            subject=_("Repair request %(reference)s could not be routed")
+            % {"reference": repair_request.reference},
+            message=_(
+                "No area of %(organisation)s covers postcode %(postcode)s (%(address)s), or its "
+                "area has no contract today. The request waits in the admin under “unrouted”: "
+                "fix the postcode rules or contracts, then route it again.\n\n"
+                "Request: %(reference)s – %(category)s"
+            )
+            % {
+                "organisation": repair_request.organisation.name,
+                "postcode": format_postcode(dwelling.postcode),
+                "address": str(dwelling),
+                "reference": repair_request.reference,
+                "category": repair_request.category.name_nl,
+            },
+            from_email=None,
+            recipient_list=recipients,
+        )
+    repair_request.unrouted_alert_sent_at = timezone.now()
+    repair_request.save(update_fields=["unrouted_alert_sent_at"])
+    return True
+
+
+def emergency_alert_key(repair_request_id: int) -> str:
+    return f"emergency-alert-{repair_request_id}"
+
+
+def emergency_alerts_queue(*, now: datetime.datetime) -> list[str]:
+    """Queue the staff alert of each emergency unconfirmed after 2 hours, once per emergency
+    (each in its own transaction). Returns the outbox keys, queued now or before."""
+    keys = []
+    for request_id, organisation_id in emergencies_unconfirmed(now=now).values_list(
+        "pk", "organisation_id"
+    ):
+        key = emergency_alert_key(request_id)
+        with transaction.atomic():
+            outbox_add(
+                key=key,
+                handler=emergency_alert_send,
+                payload={"repair_request_id": request_id},
+                organisation_id=organisation_id,
+                send_after_commit=False,
+            )
+        keys.append(key)
+    return keys
+
+
+@outbox_handler
+@transaction.atomic
+def emergency_alert_send(*, repair_request_id: int, now: datetime.datetime | None = None) -> bool:
+    """Tell the association's staff that an emergency is not confirmed after 2 hours; once."""
+    now = now or timezone.now()
+    repair_request = (
+        emergencies_unconfirmed(now=now)
+        .select_for_update(of=("self",))
+        .select_related("dwelling", "contractor", "organisation", "category")
+        .filter(pk=repair_request_id)
+        .first()
+    )
+    if repair_request is None:
+        return False
+    recipients = staff_emails(organisation_id=repair_request.organisation_id)
+    if recipients:
+        send_mail(
+            subject=_("Emergency %(reference)s not confirmed after 2 hours")
+            % {"reference": repair_request.reference},
+            message=_(
+                "The emergency %(reference)s at %(address)s (%(category)s) was reported at "
+                "%(reported)s and %(contractor)s has not confirmed it yet. Call the contractor."
+            )
+            % {
+                "reference": repair_request.reference,
+                "address": repair_request.dwelling,
+                "category": repair_request.category.name_nl,
+                "reported": timezone.localtime(repair_request.created_at).strftime("%d-%m %H:%M"),
+                "contractor": repair_request.contractor or _("no contractor"),
+            },
+            from_email=None,
+            recipient_list=recipients,
+        )
+    repair_request.emergency_alert_sent_at = timezone.now()
+    repair_request.save(update_fields=["emergency_alert_sent_at"])
+    return True

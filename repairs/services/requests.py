@@ -1,0 +1,262 @@
+"""Repair requests: reporting (with photos and a booked visit), routing, cancelling, and the
+staff's and contractor's actions on a request."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contractors.models import Contract
+from contractors.routing import route
+from portal.errors import ApplicationError, TransitionNotAllowed
+from portal.models import Dwelling, Tenancy, User
+
+from ..lifecycle import Status, can_transition
+from ..models import (
+    AppointmentStatus,
+    Channel,
+    ReferenceCounter,
+    RepairCategory,
+    RepairRequest,
+    Responsibility,
+)
+from ..notifications import contractor_notification_queue
+from ..photos import CleanPhoto
+from .alerts import unrouted_alert_queue
+from .appointments import appointment_book, appointment_change_check, appointment_release
+from .base import (
+    NotReportable,
+    ReasonRequired,
+    appointment_planned_lock,
+    repair_event_record,
+    repair_request_lock,
+    repair_request_transition,
+)
+from .visits import photo_files_removed_on_failure, photos_store
+
+
+def _next_reference(now: datetime.datetime) -> str:
+    year = timezone.localtime(now).year
+    # The counter row stays locked until the report commits, so numbers are never handed out twice.
+    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last_number = F("last_number") + 1
+    counter.save(update_fields=["last_number"])
+    counter.refresh_from_db(fields=["last_number"])
+    return f"R-{year}-{counter.last_number:06d}"
+
+
+@transaction.atomic
+def repair_request_route(
+    *,
+    repair_request: RepairRequest,
+    actor: User | None = None,
+    on_date: datetime.date | None = None,
+) -> RepairRequest:
+    """Find the contract for the request's dwelling; without one the request waits for staff."""
+    on_date = on_date or timezone.localdate()
+    contract = route(repair_request.dwelling, on_date)
+    if contract is None:
+        if repair_request.status != Status.UNROUTED:
+            repair_request_transition(
+                repair_request=repair_request,
+                status=Status.UNROUTED,
+                actor=actor,
+                data={"postcode": repair_request.dwelling.postcode},
+            )
+        unrouted_alert_queue(repair_request)
+        return repair_request
+    repair_request.contract = contract
+    repair_request.contractor_id = contract.contractor_id
+    repair_request.routed_at = timezone.now()
+    return repair_request_transition(
+        repair_request=repair_request,
+        status=Status.ROUTED,
+        actor=actor,
+        data={"contractor": contract.contractor.name, "area": contract.area.name},
+        update_fields=("contract", "contractor", "routed_at"),
+    )
+
+
+@transaction.atomic
+def repair_request_submit(
+    *,
+    dwelling: Dwelling,
+    category: RepairCategory,
+    description: str,
+    reported_by: User | None = None,
+    tenancy: Tenancy | None = None,
+    channel: str = Channel.PORTAL,
+    access_notes: str = "",
+    contact_phone: str = "",
+) -> RepairRequest:
+    """Save a report and route it; a report that cannot be routed is kept as unrouted."""
+    now = timezone.now()
+    repair_request = RepairRequest.objects.create(
+        organisation_id=dwelling.organisation_id,
+        reference=_next_reference(now),
+        dwelling=dwelling,
+        tenancy=tenancy,
+        reported_by=reported_by,
+        channel=channel,
+        category=category,
+        description=description,
+        access_notes=access_notes,
+        contact_phone=contact_phone,
+        is_urgent=category.is_emergency,
+        status=Status.SUBMITTED,
+    )
+    repair_event_record(repair_request=repair_request, status=Status.SUBMITTED, actor=reported_by)
+    return repair_request_route(repair_request=repair_request, actor=reported_by)
+
+
+def repair_request_report(
+    *,
+    tenancy: Tenancy,
+    category: RepairCategory,
+    description: str,
+    actor: User,
+    photos: list[CleanPhoto] = (),
+    access_notes: str = "",
+    contact_phone: str = "",
+    slot_id: int | None = None,
+) -> RepairRequest:
+    """A tenant's report: saved, routed, its photos stored and its visit booked, all or nothing.
+
+    Photo files written before a refusal (a slot taken meanwhile) are removed again."""
+    with photo_files_removed_on_failure() as stored:
+        return _repair_request_report(
+            tenancy=tenancy,
+            category=category,
+            description=description,
+            actor=actor,
+            photos=photos,
+            access_notes=access_notes,
+            contact_phone=contact_phone,
+            slot_id=slot_id,
+            stored=stored,
+        )
+
+
+@transaction.atomic
+def _repair_request_report(
+    *,
+    tenancy: Tenancy,
+    category: RepairCategory,
+    description: str,
+    actor: User,
+    photos,
+    access_notes: str,
+    contact_phone: str,
+    slot_id: int | None,
+    stored: list,
+) -> RepairRequest:
+    if category.organisation_id != tenancy.organisation_id or not category.is_active:
+        raise NotReportable(_("Choose what is broken from the list."))
+    if category.responsibility == Responsibility.TENANT:
+        raise NotReportable(_("This is a repair you carry out yourself; see the advice."))
+    repair_request = repair_request_submit(
+        dwelling=tenancy.dwelling,
+        category=category,
+        description=description,
+        reported_by=actor,
+        tenancy=tenancy,
+        access_notes=access_notes,
+        contact_phone=contact_phone,
+    )
+    photos_store(repair_request=repair_request, photos=photos, actor=actor, stored=stored)
+    if repair_request.status != Status.ROUTED:
+        return repair_request
+    if category.is_emergency:
+        contractor_notification_queue(
+            repair_request=repair_request,
+            kind="emergency",
+            key=f"contractor-emergency-{repair_request.pk}",
+        )
+    elif slot_id is not None:
+        appointment_book(repair_request=repair_request, slot_id=slot_id, actor=actor)
+        contractor_notification_queue(
+            repair_request=repair_request,
+            kind="booked",
+            key=f"contractor-booked-{repair_request.pk}",
+        )
+    return repair_request
+
+
+@transaction.atomic
+def repair_request_cancel(
+    *, repair_request: RepairRequest, reason: str, actor: User | None = None
+) -> RepairRequest:
+    """The tenant cancels, with a reason, until 24 hours before the visit."""
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired(_("Tell us briefly why you cancel."))
+    repair_request = repair_request_lock(repair_request)
+    if not can_transition(repair_request.status, Status.CANCELLED):
+        raise TransitionNotAllowed(_("This repair can no longer be cancelled."))
+    current = appointment_planned_lock(repair_request)
+    appointment_change_check(current)
+    if current is not None:
+        appointment_release(appointment=current, status=AppointmentStatus.CANCELLED)
+    repair_request.cancel_reason = reason
+    repair_request_transition(
+        repair_request=repair_request,
+        status=Status.CANCELLED,
+        actor=actor,
+        note=reason,
+        update_fields=("cancel_reason",),
+    )
+    if repair_request.contractor_id:
+        contractor_notification_queue(
+            repair_request=repair_request,
+            kind="cancelled",
+            key=f"contractor-cancelled-{repair_request.pk}",
+        )
+    return repair_request
+
+
+@transaction.atomic
+def repair_request_confirm_emergency(*, repair_request: RepairRequest, actor: User) -> None:
+    """The contractor takes the emergency on; staff are no longer alerted about it."""
+    repair_request = repair_request_lock(repair_request)
+    if not repair_request.is_urgent or repair_request.contractor_confirmed_at is not None:
+        return
+    repair_request.contractor_confirmed_at = timezone.now()
+    repair_request.save(update_fields=["contractor_confirmed_at"])
+    repair_event_record(
+        repair_request=repair_request,
+        kind="note",
+        actor=actor,
+        note=_("Emergency confirmed by the contractor."),
+    )
+
+
+@transaction.atomic
+def repair_request_assign_contract(
+    *, repair_request: RepairRequest, contract_id: int, actor: User
+) -> RepairRequest:
+    """Staff hand an unrouted request to a contract of its association; writes the event."""
+    repair_request = repair_request_lock(repair_request)
+    if repair_request.status != Status.UNROUTED:
+        raise TransitionNotAllowed(_("Only an unrouted request can be assigned by hand."))
+    contract = (
+        Contract.objects.select_related("contractor", "area")
+        .filter(pk=contract_id, organisation_id=repair_request.organisation_id)
+        .first()
+    )
+    if contract is None:
+        raise ApplicationError(_("Choose a contract of this association."))
+    if not Contract.objects.valid_on(timezone.localdate()).filter(pk=contract.pk).exists():
+        raise ApplicationError(_("This contract does not run today. Choose one that does."))
+    repair_request.contract = contract
+    repair_request.contractor_id = contract.contractor_id
+    repair_request.routed_at = timezone.now()
+    return repair_request_transition(
+        repair_request=repair_request,
+        status=Status.ROUTED,
+        actor=actor,
+        note=_("Assigned by hand by staff."),
+        data={"contractor": contract.contractor.name, "area": contract.area.name, "by_hand": True},
+        update_fields=("contract", "contractor", "routed_at"),
+    )
