@@ -1,22 +1,44 @@
 """Every mail to an association's staff about repairs: a request no area covers, and an
 emergency the contractor has not confirmed. Each is queued in the outbox by key, so it is
-queued once, and its handler sends it once (a "sent at" column checked under a row lock)."""
+queued once; its handler writes it from its template in templates/repairs/mail/ and sends it
+once by the same key (and a "sent at" column, checked under a row lock, says it is done)."""
 
 import datetime
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from outbox.handlers import outbox_handler
 from outbox.services import outbox_add
+from portal.mail import mail_send_once
 from portal.postcode import format_postcode
 from portal.selectors import staff_emails
 
 from ..lifecycle import Status
 from ..models import RepairRequest
 from ..selectors import emergencies_unconfirmed
+
+
+def _staff_mail(
+    *, key: str, repair_request: RepairRequest, subject: str, template: str, context: dict
+) -> None:
+    """Write a staff mail from its template and send it once by key, to the staff of the
+    request's association (none: nothing is sent)."""
+    recipients = staff_emails(organisation_id=repair_request.organisation_id)
+    if not recipients:
+        return
+    mail_send_once(
+        key=key,
+        build=lambda: EmailMessage(
+            subject=subject,
+            body=render_to_string(template, {"request": repair_request, **context}),
+            from_email=None,
+            to=recipients,
+        ),
+    )
 
 
 def unrouted_alert_key(repair_request_id: int) -> str:
@@ -46,28 +68,17 @@ def repair_request_alert_unrouted(*, repair_request_id: int) -> bool:
     )
     if repair_request is None:
         return False
-    recipients = staff_emails(organisation_id=repair_request.organisation_id)
-    if recipients:
-        dwelling = repair_request.dwelling
-        send_mail(
-            subject=_("Repair request %(reference)s could not be routed")
-            % {"reference": repair_request.reference},
-            message=_(
-                "No area of %(organisation)s covers postcode %(postcode)s (%(address)s), or its "
-                "area has no contract today. The request waits in the admin under “unrouted”: "
-                "fix the postcode rules or contracts, then route it again.\n\n"
-                "Request: %(reference)s – %(category)s"
-            )
-            % {
-                "organisation": repair_request.organisation.name,
-                "postcode": format_postcode(dwelling.postcode),
-                "address": str(dwelling),
-                "reference": repair_request.reference,
-                "category": repair_request.category.name_nl,
-            },
-            from_email=None,
-            recipient_list=recipients,
-        )
+    _staff_mail(
+        key=unrouted_alert_key(repair_request.pk),
+        repair_request=repair_request,
+        subject=_("Repair request %(reference)s could not be routed")
+        % {"reference": repair_request.reference},
+        template="repairs/mail/unrouted_alert.txt",
+        context={
+            "postcode": format_postcode(repair_request.dwelling.postcode),
+            "address": str(repair_request.dwelling),
+        },
+    )
     repair_request.unrouted_alert_sent_at = timezone.now()
     repair_request.save(update_fields=["unrouted_alert_sent_at"])
     return True
@@ -111,25 +122,17 @@ def emergency_alert_send(*, repair_request_id: int, now: datetime.datetime | Non
     )
     if repair_request is None:
         return False
-    recipients = staff_emails(organisation_id=repair_request.organisation_id)
-    if recipients:
-        send_mail(
-            subject=_("Emergency %(reference)s not confirmed after 2 hours")
-            % {"reference": repair_request.reference},
-            message=_(
-                "The emergency %(reference)s at %(address)s (%(category)s) was reported at "
-                "%(reported)s and %(contractor)s has not confirmed it yet. Call the contractor."
-            )
-            % {
-                "reference": repair_request.reference,
-                "address": repair_request.dwelling,
-                "category": repair_request.category.name_nl,
-                "reported": timezone.localtime(repair_request.created_at).strftime("%d-%m %H:%M"),
-                "contractor": repair_request.contractor or _("no contractor"),
-            },
-            from_email=None,
-            recipient_list=recipients,
-        )
+    _staff_mail(
+        key=emergency_alert_key(repair_request.pk),
+        repair_request=repair_request,
+        subject=_("Emergency %(reference)s not confirmed after 2 hours")
+        % {"reference": repair_request.reference},
+        template="repairs/mail/emergency_alert.txt",
+        context={
+            "reported": timezone.localtime(repair_request.created_at).strftime("%d-%m %H:%M"),
+            "contractor": repair_request.contractor or _("no contractor"),
+        },
+    )
     repair_request.emergency_alert_sent_at = timezone.now()
     repair_request.save(update_fields=["emergency_alert_sent_at"])
     return True
