@@ -3,7 +3,7 @@
 For each status the table (LIFECYCLE) gives its VERA codes, the words a tenant reads, whether
 the request is open, whether a visit can be planned, and the list it waits in. The tenant's
 timeline and status (timeline.py, templatetags/tenant_status.py), the contractor's lists and
-planning (queue.py, planning.py), the KPIs and the fee figures read it; tests/test_lifecycle.py
+planning (queue.py, services/appointments.py), the KPIs and the fee figures read it; tests/test_lifecycle.py
 checks every code against the reference data in data/vera_referentiedata.csv."""
 
 from collections.abc import Mapping
