@@ -1,9 +1,6 @@
 """The planner's capacity screens: weekly schedule per area and daypart, and single days."""
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,25 +9,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import capacity
+from .access import planner_required
 from .forms import SlotCapacityForm, WeeklyScheduleFormSet
-from .models import ContractorMembership, ContractorRole, Slot, WeeklySchedule
-
-
-def planner_required(view):
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        membership = (
-            ContractorMembership.objects.select_related("contractor")
-            .filter(user=request.user, role=ContractorRole.PLANNER)
-            .first()
-        )
-        if membership is None:
-            raise Http404
-        request.membership = membership
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from .models import Slot, WeeklySchedule
 
 
 @planner_required

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from .access import is_staff
 from .forms import ClaimExistingAccountForm, ClaimForm, ClaimPasswordForm, EmailAuthenticationForm
 from .models import User
 from .services import (
@@ -41,7 +42,7 @@ def home(request):
     user = request.user
     if not user.is_authenticated:
         return render(request, "portal/home.html")
-    if user.is_staff:
+    if is_staff(user):
         return redirect("admin:index")
     if user.has_contractor_membership:
         return redirect("contractor_home")

@@ -1,18 +1,20 @@
 """The contractor's pages: the planner's work queue and request page, planning, and the
 craftsman's day with recording a visit."""
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from contractors.models import ContractorRole
+from contractors.access import (
+    appointment_can_record,
+    contractor_required,
+    is_planner,
+    planner_required,
+)
 from portal.errors import ApplicationError
 from portal.paging import UnorderedCountPaginator
 
@@ -33,32 +35,14 @@ QUEUE_LABELS = {
 }
 
 
-def contractor_required(role: str | None = None):
-    """Logged in as a contractor user (of the given role): anyone else gets 404."""
-
-    def decorator(view):
-        @login_required
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            membership = queue.membership_for(request.user)
-            if role is not None and membership.role != role:
-                raise Http404
-            request.membership = membership
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
 @contractor_required()
 def contractor_home(request):
-    if request.membership.role == ContractorRole.PLANNER:
+    if is_planner(request.membership):
         return redirect("work_queue", queue_name="new")
     return redirect("craftsman_day")
 
 
-@contractor_required(ContractorRole.PLANNER)
+@planner_required
 def work_queue(request, queue_name: str):
     search = request.GET.get("q", "")[:80]
     requests = queue.work_queue(membership=request.membership, queue=queue_name, search=search)
@@ -89,21 +73,13 @@ def _request_context(repair_request, membership) -> dict:
     tenant = repair_request.reported_by or (
         repair_request.tenancy.tenant if repair_request.tenancy_id else None
     )
-    is_planner = membership.role == ContractorRole.PLANNER
     return {
         "repair": repair_request,
         "planned": planned,
         "can_record": planned is not None
-        and (
-            is_planner
-            or planned.craftsman_id == membership.user_id
-            or (
-                planned.craftsman_id is None
-                and timezone.localtime(planned.starts_at).date() == timezone.localdate()
-            )
-        ),
+        and appointment_can_record(membership=membership, appointment=planned),
         "tenant": tenant,
-        "is_planner": is_planner,
+        "is_planner": is_planner(membership),
         "timeline": tenant_timeline(repair_request.timeline),
         "codes": {
             "room": (category.room_code, vera.codes(vera.ROOM).get(category.room_code, "")),
@@ -124,7 +100,7 @@ def contractor_request(request, reference: str):
     )
 
 
-@contractor_required(ContractorRole.PLANNER)
+@planner_required
 @require_http_methods(["GET", "POST"])
 def plan_visit(request, reference: str):
     repair_request = queue.request_for_contractor(
@@ -175,7 +151,7 @@ def plan_visit(request, reference: str):
     return render(request, "contractor/plan.html", context, status=422 if form.errors else 200)
 
 
-@contractor_required(ContractorRole.PLANNER)
+@planner_required
 @require_POST
 def confirm_emergency(request, reference: str):
     repair_request = queue.request_for_contractor(

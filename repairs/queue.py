@@ -9,24 +9,14 @@ from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q, Qu
 from django.http import Http404
 from django.utils import timezone
 
+from contractors.access import is_planner
 from contractors.models import ContractorMembership, ContractorRole
-from portal.models import User
 
 from .lifecycle import OPEN_STATUSES, Status
 from .models import IS_OPEN, Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
 from .selectors import waiting_for_a_visit
 
 QUEUES = ("new", "plan", "planned", "today", "overdue", "emergency", "all")
-
-
-def membership_for(user: User) -> ContractorMembership:
-    """The contractor membership of a logged-in user, or 404 for anyone else."""
-    if not user.is_authenticated:
-        raise Http404
-    membership = ContractorMembership.objects.select_related("contractor").filter(user=user).first()
-    if membership is None:
-        raise Http404
-    return membership
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -47,7 +37,7 @@ def _craftsmans_visits(membership: ContractorMembership) -> Q:
 
 def visible_requests(*, membership: ContractorMembership) -> QuerySet[RepairRequest]:
     requests = RepairRequest.objects.filter(contractor_id=membership.contractor_id)
-    if membership.role == ContractorRole.PLANNER:
+    if is_planner(membership):
         return requests
     mine = Appointment.objects.filter(request_id=OuterRef("pk")).filter(
         _craftsmans_visits(membership)
@@ -166,7 +156,7 @@ def appointment_for_contractor(
         contractor_id=membership.contractor_id,
         request__contractor_id=membership.contractor_id,
     )
-    if membership.role != ContractorRole.PLANNER:
+    if not is_planner(membership):
         # Seeing a request through an earlier visit is no licence to record a colleague's.
         appointments = appointments.filter(_craftsmans_visits(membership))
     appointment = appointments.select_related(

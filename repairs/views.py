@@ -1,9 +1,6 @@
 """The tenant's pages: report a defect, follow it, move or cancel the visit."""
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from contractors.routing import route
+from portal.access import appointment_can_change, change_allowed_until, tenant_required
 from portal.errors import ApplicationError
 from portal.models import Tenancy
 
@@ -34,19 +32,6 @@ from .lifecycle import OPEN_STATUSES, Status
 from .models import Appointment, AppointmentStatus, RepairCategory, Responsibility
 from .timeline import tenant_timeline
 from .vera import room_names
-
-
-def tenant_required(view):
-    """Logged in, and a tenant: anyone else gets 404 on tenant pages, never a hint."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not Tenancy.objects.filter(tenant=request.user).exists():
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _tenancy(request) -> Tenancy:
@@ -190,7 +175,7 @@ def _detail_context(repair_request) -> dict:
         None,
     )
     can_change = repair_request.status in OPEN_STATUSES and (
-        planned is None or timezone.now() <= services.change_allowed_until(planned)
+        planned is None or appointment_can_change(appointment=planned, now=timezone.now())
     )
     return {
         "repair": repair_request,
@@ -199,7 +184,7 @@ def _detail_context(repair_request) -> dict:
         "timeline": tenant_timeline(repair_request.timeline),
         "can_reschedule": planned is not None and can_change,
         "can_cancel": can_change and repair_request.status != Status.COMPLETED,
-        "change_until": services.change_allowed_until(planned) if planned else None,
+        "change_until": change_allowed_until(planned) if planned else None,
     }
 
 

@@ -1,15 +1,12 @@
 """The survey page: reached by the link's token, no login."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from contractors.models import ContractorRole
+from contractors.access import planner_required
 from portal.db_router import reporting_reads
 from portal.scoping import ALL_ASSOCIATIONS
-from repairs.queue import membership_for
 
 from .forms import SurveyForm
 from .kpis import kpi_rollup_rows, months_back
@@ -51,12 +48,10 @@ def survey_thanks(request):
     return render(request, "surveys/thanks.html")
 
 
-@login_required
+@planner_required
 def contractor_kpis(request):
     """A contractor's own figures across its associations; no other contractor's, no tenants."""
-    membership = membership_for(request.user)
-    if membership.role != ContractorRole.PLANNER:
-        raise Http404
+    membership = request.membership
     start, end = months_back(timezone.localdate(), 12)
     with reporting_reads():
         rows = kpi_rollup_rows(
