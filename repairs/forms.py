@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal.access import CHANGE_DEADLINE
+
 from .notifications import daypart_label
 from .photos import MAX_PHOTOS, photos_clean
-from .services import CHANGE_DEADLINE
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -5,6 +5,8 @@ transition is one call that checks and records it (base).
 
 The names below are the public ones; callers may import them from here."""
 
+from portal.access import CHANGE_DEADLINE, change_allowed_until
+
 from ..notifications import appointment_confirmation_queue, contractor_notification_queue
 from ..selectors import (
     BOOKING_DAYS,
@@ -35,13 +37,11 @@ from .appointments import (
     appointment_release,
     appointment_reminders_send,
     appointment_reschedule,
-    change_allowed_until,
     craftsman_check,
     repair_requests_autoplan,
     slot_take,
 )
 from .base import (
-    CHANGE_DEADLINE,
     ChangeTooLate,
     NotReportable,
     ReasonRequired,

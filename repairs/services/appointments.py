@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from contractors.models import Slot
 from contractors.services import slot_book_one, slot_for_contract, slot_release_one
 from outbox.services import outbox_add, outbox_send_due
+from portal.access import appointment_can_change
 from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import User
 
@@ -31,7 +32,6 @@ from ..selectors import (
     slots_free_for,
 )
 from .base import (
-    CHANGE_DEADLINE,
     ChangeTooLate,
     SlotFull,
     SlotNotBookable,
@@ -176,13 +176,12 @@ def appointment_book(
     )
 
 
-def change_allowed_until(appointment: Appointment) -> datetime.datetime:
-    return appointment.starts_at - CHANGE_DEADLINE
-
-
 def appointment_change_check(appointment: Appointment | None) -> None:
-    """Refuse a tenant's change of a visit less than CHANGE_DEADLINE away."""
-    if appointment is not None and timezone.now() > change_allowed_until(appointment):
+    """Refuse a tenant's change of a visit the access rule no longer allows (less than 24
+    hours away: portal.access.appointment_can_change)."""
+    if appointment is not None and not appointment_can_change(
+        appointment=appointment, now=timezone.now()
+    ):
         raise ChangeTooLate(
             _(
                 "The visit is less than 24 hours away, so it can no longer be changed here. "

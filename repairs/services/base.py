@@ -1,7 +1,6 @@
 """What every write to repairs builds on: the refusals, the event of each change, the status
 transition that checks and records it, and the row locks taken before a change."""
 
-import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -11,9 +10,6 @@ from portal.models import User
 
 from ..lifecycle import Status, can_transition
 from ..models import Appointment, AppointmentStatus, EventKind, RepairEvent, RepairRequest
-
-# Tenants may move or cancel a visit until this long before it starts.
-CHANGE_DEADLINE = datetime.timedelta(hours=24)
 
 
 class SlotFull(ApplicationError):

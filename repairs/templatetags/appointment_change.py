@@ -3,12 +3,13 @@
 from django import template
 from django.utils import timezone
 
-from ..services import change_allowed_until
+from portal.access import appointment_can_change
 
 register = template.Library()
 
 
 @register.filter
 def change_allowed(appointment) -> bool:
-    """True until 24 hours before the visit (services.CHANGE_DEADLINE), false after."""
-    return timezone.now() <= change_allowed_until(appointment)
+    """True until 24 hours before the visit (portal.access.appointment_can_change), false
+    after."""
+    return appointment_can_change(appointment=appointment, now=timezone.now())
