@@ -3,21 +3,12 @@ and contractor's actions), appointments (the one way a visit is created in a slo
 planning, reminders), visits (outcome, photos, reuse) and alerts (the staff's mails). Each
 transition is one call that checks and records it (base).
 
-The names below are the public ones; callers may import them from here."""
+The names below are the public ones; callers may import them from here. Reads (free slots,
+what waits to be planned, craftsmen, unconfirmed emergencies) are in repairs.selectors."""
 
 from portal.access import CHANGE_DEADLINE, change_allowed_until
 
 from ..notifications import appointment_confirmation_queue, contractor_notification_queue
-from ..selectors import (
-    BOOKING_DAYS,
-    EMERGENCY_CONFIRM_WITHIN,
-    EMERGENCY_WITHIN,
-    PLAN_DAYS_AHEAD,
-    craftsmen_of,
-    emergencies_unconfirmed,
-    requests_to_plan,
-    waiting_for_a_visit,
-)
 from .alerts import (
     emergency_alert_key,
     emergency_alert_send,
@@ -71,13 +62,9 @@ from .visits import (
 )
 
 __all__ = [
-    "BOOKING_DAYS",
     "CHANGE_DEADLINE",
-    "EMERGENCY_CONFIRM_WITHIN",
-    "EMERGENCY_WITHIN",
     "FOLLOW_UP_REASONS",
     "NO_ACCESS_REASON",
-    "PLAN_DAYS_AHEAD",
     "ChangeTooLate",
     "NotReportable",
     "Origin",
@@ -99,8 +86,6 @@ __all__ = [
     "change_allowed_until",
     "contractor_notification_queue",
     "craftsman_check",
-    "craftsmen_of",
-    "emergencies_unconfirmed",
     "emergency_alert_key",
     "emergency_alert_send",
     "emergency_alerts_queue",
@@ -117,11 +102,9 @@ __all__ = [
     "repair_request_submit",
     "repair_request_transition",
     "repair_requests_autoplan",
-    "requests_to_plan",
     "reuse_record",
     "slot_take",
     "unrouted_alert_key",
     "unrouted_alert_queue",
     "visit_record",
-    "waiting_for_a_visit",
 ]
