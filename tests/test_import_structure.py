@@ -8,8 +8,8 @@ they are history, not code that is called):
 - no module imports another module's private name (`from x import _name`, or `x._name` on an
   imported module);
 - the imports between the apps form no circle, and go down the layers only:
-  portal and outbox at the bottom, then contractors, repairs, surveys; demo on top, the only
-  app that may import all the others.
+  portal and outbox at the bottom, then contractors, repairs, surveys, the machine interface
+  (api); demo on top, the only app that may import all the others.
 
 What is still wrong today is written out in KNOWN_VIOLATIONS, each by module and name. A new
 violation fails the test; a listed one that no longer occurs fails it too, so the list only
@@ -31,7 +31,8 @@ LAYERS = {
     "contractors": 1,
     "repairs": 2,
     "surveys": 3,
-    "demo": 4,
+    "api": 4,
+    "demo": 5,
 }
 # The app that may import any other: the demo data builds its world through all of them.
 TOP = "demo"
