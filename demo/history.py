@@ -10,23 +10,19 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from contractors.models import Contract, Daypart, Slot
+from contractors.models import Contract, Daypart
 from contractors.services import local_datetime
 from portal.models import Dwelling, Organisation
-from repairs.lifecycle import Status
 from repairs.models import (
-    Appointment,
-    AppointmentStatus,
     MaterialReuse,
-    ReferenceCounter,
     RepairCategory,
-    RepairEvent,
-    RepairRequest,
     Responsibility,
     ReuseSource,
     VisitOutcome,
 )
-from surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
+from surveys.models import InvitationStatus, SurveyResponse
+
+from .records import PastAnswer, PastSurvey, PastVisit, past_repair_write
 
 SEED = 2027
 MONTHS = 12
@@ -131,13 +127,6 @@ def _organisation_write(rng: random.Random, organisation: Organisation) -> int:
     return written
 
 
-def _reference(year: int) -> str:
-    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"R-{year}-{counter.last_number:06d}"
-
-
 def _reuse(rng, visit, contract, dwelling) -> None:
     what, unit, value = rng.choice(REUSED)
     source = rng.choice(
@@ -170,22 +159,6 @@ def _reuse(rng, visit, contract, dwelling) -> None:
     )
 
 
-def _slot(contract, daypart, day: datetime.date) -> Slot:
-    slot, _created = Slot.objects.get_or_create(
-        contractor=contract.contractor,
-        area=contract.area,
-        date=day,
-        daypart=daypart,
-        defaults={
-            "organisation_id": contract.organisation_id,
-            "starts_at": local_datetime(day, daypart.start_time),
-            "ends_at": local_datetime(day, daypart.end_time),
-            "capacity": 6,
-        },
-    )
-    return slot
-
-
 def _repair(*, rng, contract, month, dwelling, category, dayparts, grade_shift, ftf_chance):
     # Reported at least HISTORY_ENDS_DAYS_AGO, so its visits (up to 15 days on), the
     # survey and its answer (up to three days after) all lie in the past, at any hour.
@@ -193,41 +166,21 @@ def _repair(*, rng, contract, month, dwelling, category, dayparts, grade_shift, 
     day = month + datetime.timedelta(days=rng.randint(0, min(25, (latest - month).days)))
     created = local_datetime(day, datetime.time(rng.randint(7, 21), rng.randint(0, 59)))
     tenancy = dwelling.tenancies.filter(tenant__isnull=False).select_related("tenant").first()
-    repair_request = RepairRequest.objects.create(
-        organisation_id=contract.organisation_id,
-        reference=_reference(day.year),
-        dwelling=dwelling,
-        tenancy=tenancy,
-        reported_by=tenancy.tenant if tenancy else None,
-        category=category,
-        description=HISTORY_DESCRIPTION,
-        is_urgent=category.is_emergency,
-        status=Status.COMPLETED,
-        contract=contract,
-        contractor_id=contract.contractor_id,
-        routed_at=created,
-    )
     first_time = rng.random() < ftf_chance
-    visits = 1 if first_time else rng.choice((2, 2, 3))
-    events = [
-        (Status.SUBMITTED, created, {}),
-        (Status.ROUTED, created, {"contractor": contract.contractor.name}),
-    ]
+    count = 1 if first_time else rng.choice((2, 2, 3))
+    visits: list[PastVisit] = []
     visit_day = day
-    completed_at = created
-    for number in range(visits):
-        if category.is_emergency and number == 0:
-            visit_day = day
-        else:
+    for number in range(count):
+        emergency_first = category.is_emergency and number == 0
+        if not emergency_first:
             visit_day = visit_day + datetime.timedelta(days=rng.randint(1, 5))
-        kind = rng.choice(list(dayparts))
-        daypart = dayparts[kind]
-        slot = _slot(contract, daypart, visit_day)
-        starts_at, ends_at = slot.starts_at, slot.ends_at
-        if category.is_emergency and number == 0:
+        daypart = dayparts[rng.choice(list(dayparts))]
+        starts_at = local_datetime(visit_day, daypart.start_time)
+        ends_at = local_datetime(visit_day, daypart.end_time)
+        if emergency_first:
             starts_at = created + datetime.timedelta(hours=1)
             ends_at = starts_at + datetime.timedelta(hours=3)
-        last = number == visits - 1
+        last = number == count - 1
         outcome = (
             VisitOutcome.FIXED
             if last
@@ -235,71 +188,50 @@ def _repair(*, rng, contract, month, dwelling, category, dayparts, grade_shift, 
                 (VisitOutcome.FOLLOW_UP, VisitOutcome.FOLLOW_UP, VisitOutcome.NO_ACCESS)
             )
         )
-        late = rng.random() < 0.1
-        recorded_at = (
-            ends_at + datetime.timedelta(minutes=45)
-            if late
-            else starts_at + datetime.timedelta(minutes=rng.randint(20, 200))
-        )
-        recorded_at = (
-            min(recorded_at, ends_at + datetime.timedelta(hours=2))
-            if late
-            else min(recorded_at, ends_at - datetime.timedelta(minutes=5))
-        )
-        visit = Appointment.objects.create(
-            organisation_id=contract.organisation_id,
-            request=repair_request,
-            contractor_id=contract.contractor_id,
-            slot=slot,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            status=AppointmentStatus.DONE,
-            outcome=outcome,
-            outcome_reason=""
-            if outcome == VisitOutcome.FIXED
-            else (
-                "AFW" if outcome == VisitOutcome.NO_ACCESS else rng.choice(("MAT", "DIS", "ONV"))
-            ),
-            recorded_at=recorded_at,
-            sequence=number,
-        )
-        if last and rng.random() < 0.2:
-            _reuse(rng, visit, contract, dwelling)
-        events.append(
-            (
-                Status.SCHEDULED,
-                created,
-                {
-                    "contractor": contract.contractor.name,
-                    "starts_at": starts_at.isoformat(),
-                    "daypart": kind,
-                },
+        if rng.random() < 0.1:  # recorded late, after the daypart ended
+            recorded_at = min(
+                ends_at + datetime.timedelta(minutes=45), ends_at + datetime.timedelta(hours=2)
+            )
+        else:
+            recorded_at = min(
+                starts_at + datetime.timedelta(minutes=rng.randint(20, 200)),
+                ends_at - datetime.timedelta(minutes=5),
+            )
+        visits.append(
+            PastVisit(
+                date=visit_day,
+                daypart=daypart,
+                outcome=outcome,
+                outcome_reason=""
+                if outcome == VisitOutcome.FIXED
+                else (
+                    "AFW"
+                    if outcome == VisitOutcome.NO_ACCESS
+                    else rng.choice(("MAT", "DIS", "ONV"))
+                ),
+                recorded_at=recorded_at,
+                starts_at=starts_at if emergency_first else None,
+                ends_at=ends_at if emergency_first else None,
             )
         )
-        events.append(
-            (Status.COMPLETED if last else Status.FOLLOW_UP, recorded_at, {"outcome": outcome})
-        )
-        completed_at = recorded_at
-    repair_request.completed_at = completed_at
-    repair_request.first_time_fix = first_time
-    RepairRequest.objects.filter(pk=repair_request.pk).update(
-        created_at=created, completed_at=completed_at, first_time_fix=first_time
+    completed_at = visits[-1].recorded_at
+    repair_request = past_repair_write(
+        contract=contract,
+        dwelling=dwelling,
+        tenancy=tenancy,
+        category=category,
+        reported_at=created,
+        description=HISTORY_DESCRIPTION,
+        completed_at=completed_at,
+        first_time_fix=first_time,
+        visits=visits,
+        survey=_survey(rng, completed_at, first_time, grade_shift) if tenancy else None,
     )
-    RepairEvent.objects.bulk_create(
-        RepairEvent(
-            organisation_id=contract.organisation_id,
-            request=repair_request,
-            status=status,
-            data=data,
-        )
-        for status, _at, data in events
-    )
-    for (_status, at, _data), event in zip(
-        events, repair_request.events.order_by("pk"), strict=False
-    ):
-        RepairEvent.objects.filter(pk=event.pk).update(created_at=at)
-    if not tenancy:
-        return
+    if rng.random() < 0.2:
+        _reuse(rng, repair_request.appointments.order_by("-sequence").first(), contract, dwelling)
+
+
+def _survey(rng, completed_at, first_time: bool, grade_shift: float) -> PastSurvey:
     sent_at = completed_at + datetime.timedelta(hours=2)
     expires_at = sent_at + datetime.timedelta(days=14)
     answered = rng.random() < 0.62
@@ -309,37 +241,23 @@ def _repair(*, rng, contract, month, dwelling, category, dayparts, grade_shift, 
         status = InvitationStatus.EXPIRED
     else:
         status = InvitationStatus.SENT  # not answered yet, and it may still be
-    invitation = SurveyInvitation.objects.create(
-        organisation_id=contract.organisation_id,
-        request=repair_request,
-        contractor_id=contract.contractor_id,
-        area_id=contract.area_id,
-        email=tenancy.tenant.email,
-        status=status,
-        due_at=sent_at,
-        sent_at=sent_at,
-        expires_at=expires_at,
-    )
-    if not answered:
-        return
-    base = 7.3 + grade_shift + (0.6 if first_time else -1.2)
-    grade = max(1, min(10, round(rng.gauss(base, 1.3))))
-    response = SurveyResponse.objects.create(
-        organisation_id=contract.organisation_id,
-        invitation=invitation,
-        contractor_id=contract.contractor_id,
-        area_id=contract.area_id,
-        overall_grade=grade,
-        fixed_first_time=first_time,
-        on_time=rng.random() < 0.85,
-        craftsman_grade=max(1, min(10, grade + rng.choice((-1, 0, 0, 1)))),
-        comment=rng.choice(COMMENTS),
-        may_contact=rng.random() < 0.3,
-        follow_up_alert_sent_at=sent_at if grade <= 5 else None,
-        follow_up_handled_at=sent_at + datetime.timedelta(days=2)
-        if grade <= 5 and rng.random() < 0.7
-        else None,
-    )
-    SurveyResponse.objects.filter(pk=response.pk).update(
-        answered_at=sent_at + datetime.timedelta(hours=rng.randint(1, 60))
+    answer = None
+    if answered:
+        base = 7.3 + grade_shift + (0.6 if first_time else -1.2)
+        grade = max(1, min(10, round(rng.gauss(base, 1.3))))
+        answer = PastAnswer(
+            overall_grade=grade,
+            fixed_first_time=first_time,
+            on_time=rng.random() < 0.85,
+            craftsman_grade=max(1, min(10, grade + rng.choice((-1, 0, 0, 1)))),
+            comment=rng.choice(COMMENTS),
+            may_contact=rng.random() < 0.3,
+            answered_at=sent_at + datetime.timedelta(hours=rng.randint(1, 60)),
+            follow_up_alert_sent_at=sent_at if grade <= 5 else None,
+            follow_up_handled_at=sent_at + datetime.timedelta(days=2)
+            if grade <= 5 and rng.random() < 0.7
+            else None,
+        )
+    return PastSurvey(
+        status=status, due_at=sent_at, sent_at=sent_at, expires_at=expires_at, answer=answer
     )

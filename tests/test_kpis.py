@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contractors.models import DaypartKind, Slot
-from contractors.services import local_datetime
+from contractors.models import DaypartKind
+from demo.records import PastAnswer, PastSurvey, PastVisit, past_repair_write
 from portal.scoping import ALL_ASSOCIATIONS
 from repairs.lifecycle import Status
-from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
+from repairs.models import AppointmentStatus, RepairRequest, VisitOutcome
 from surveys.kpis import KpiRow, kpi_rows
-from surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
+from surveys.models import InvitationStatus
 
 from . import factories
 
@@ -83,23 +83,6 @@ def side_create(organisation, *, contractor=None, contractor_name="", area_name=
     )
 
 
-def _slot(side: Side, date: datetime.date, kind: str) -> Slot:
-    daypart = side.dayparts[kind]
-    slot, _created = Slot.objects.get_or_create(
-        contractor=side.contractor,
-        area=side.area,
-        date=date,
-        daypart=daypart,
-        defaults={
-            "organisation": side.organisation,
-            "starts_at": local_datetime(date, daypart.start_time),
-            "ends_at": local_datetime(date, daypart.end_time),
-            "capacity": 10,
-        },
-    )
-    return slot
-
-
 def repair(
     side: Side,
     key: str,
@@ -115,62 +98,48 @@ def repair(
     may_contact: bool = False,
     comment: str = "",
 ) -> RepairRequest:
-    """A request with its visits and survey, written straight to the database.
+    """A request with its visits and survey, written straight to the database by the
+    writer the demo history uses (demo.records).
 
     visits: (date, daypart kind, appointment status, outcome, recorded at);
     survey: the invitation's status (None: no invitation), grade: the answer's overall grade.
     """
-    repair_request = factories.RepairRequestFactory(
-        organisation=side.organisation,
+    sent = completed + datetime.timedelta(hours=2) if survey is not None else None
+    repair_request = past_repair_write(
+        contract=side.contract,
         dwelling=side.dwelling,
         tenancy=side.dwelling.tenancies.get(),
-        reported_by=side.tenant,
         category=side.category,
-        contract=side.contract,
-        contractor=side.contractor,
+        reported_at=reported,
+        description="De kraan in de keuken lekt al twee dagen.",
         status=status,
         completed_at=completed,
         first_time_fix=ftf,
-        is_urgent=urgent,
-    )
-    RepairRequest.objects.filter(pk=repair_request.pk).update(created_at=reported)
-    for date, kind, visit_status, outcome, recorded in visits:
-        slot = _slot(side, date, kind)
-        Appointment.objects.create(
-            organisation=side.organisation,
-            request=repair_request,
-            contractor=side.contractor,
-            slot=slot,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            status=visit_status,
-            outcome=outcome or "",
-            recorded_at=recorded,
-        )
-    if survey is not None:
-        sent = completed + datetime.timedelta(hours=2)
-        invitation = SurveyInvitation.objects.create(
-            organisation=side.organisation,
-            request=repair_request,
-            contractor=side.contractor,
-            area=side.area,
-            email=side.tenant.email,
-            language="en",
+        urgent=urgent,
+        visits=[
+            PastVisit(
+                date=date,
+                daypart=side.dayparts[kind],
+                status=visit_status,
+                outcome=outcome or "",
+                recorded_at=recorded,
+            )
+            for date, kind, visit_status, outcome, recorded in visits
+        ],
+        survey=None
+        if survey is None
+        else PastSurvey(
             status=survey,
             due_at=sent,
             sent_at=None if survey == InvitationStatus.PENDING else sent,
             expires_at=None if survey == InvitationStatus.PENDING else sent + 14 * DAY,
-        )
-        if grade is not None:
-            SurveyResponse.objects.create(
-                organisation=side.organisation,
-                invitation=invitation,
-                contractor=side.contractor,
-                area=side.area,
-                overall_grade=grade,
-                may_contact=may_contact,
-                comment=comment,
-            )
+            language="en",
+            answer=None
+            if grade is None
+            else PastAnswer(overall_grade=grade, may_contact=may_contact, comment=comment),
+        ),
+        slot_capacity=10,
+    )
     side.requests[key] = repair_request
     return repair_request
 
