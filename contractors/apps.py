@@ -8,4 +8,5 @@ class ContractorsConfig(AppConfig):
 
     def ready(self) -> None:
         # Keeps each dwelling's stored area current when rules or dwellings change.
+        # local import: the receivers connect once the app registry is ready (they use models)
         from . import receivers  # noqa: F401

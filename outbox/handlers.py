@@ -1,53 +1,60 @@
-"""What the outbox may call: functions marked with outbox_handler, named by their dotted path."""
+"""What the outbox may call: functions registered with outbox_handler under a stable name.
+
+A row stores the name, not the function's dotted path, so a handler may move to another
+module without stranding the rows queued before the move. Each app imports its handler
+modules in its AppConfig.ready(), so the web process and every Celery worker know all names
+before the first row is sent."""
 
 from collections.abc import Callable
 
-from django.core.mail import EmailMessage
-from django.utils.module_loading import import_string
+# Stable name -> the function the outbox calls with a row's payload as keyword arguments.
+HANDLERS: dict[str, Callable] = {}
 
-from portal.mail import mail_send_once
+NAME_LENGTH = 200  # OutboxMessage.handler's max_length
 
 
 class UnknownHandler(LookupError):
     pass
 
 
-def outbox_handler(function: Callable) -> Callable:
-    """Mark a function as one the outbox may call with a row's payload as keyword arguments.
+def outbox_handler(name: str) -> Callable[[Callable], Callable]:
+    """Register a function as the outbox's handler `name` ("mail.deliver", "repairs.…").
 
     A handler sends its message at most once however often it is called (a mail key, or a
-    "sent at" column checked under a row lock), and raises when sending failed."""
-    function.outbox_handler = True
-    return function
+    "sent at" column checked under a row lock), and raises when sending failed. The name is
+    stored on queued rows: never rename it without a data migration of OutboxMessage.handler.
+    A handler whose function sets `outbox_forget_payload = True` has the row's payload
+    removed once it is sent."""
+    if not name or len(name) > NAME_LENGTH:
+        raise ValueError(f"An outbox handler's name has 1 to {NAME_LENGTH} characters: {name!r}.")
+
+    def register(function: Callable) -> Callable:
+        known = HANDLERS.get(name)
+        if known is not None and _where(known) != _where(function):
+            raise ValueError(f"The outbox handler name {name!r} is taken by {_where(known)}.")
+        HANDLERS[name] = function
+        function.outbox_handler = name
+        return function
+
+    return register
 
 
-def handler_name(function: Callable) -> str:
-    name = f"{function.__module__}.{function.__qualname__}"
-    if not getattr(function, "outbox_handler", False) or resolve(name) is not function:
-        raise UnknownHandler(f"{name} is not an outbox handler.")
+def _where(function: Callable) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def handler_name(handler: Callable | str) -> str:
+    """The registered name of a handler, given as its function or its name."""
+    name = handler if isinstance(handler, str) else getattr(handler, "outbox_handler", None)
+    if not isinstance(name, str) or (not isinstance(handler, str) and resolve(name) is not handler):
+        raise UnknownHandler(f"{handler!r} is not a registered outbox handler.")
+    resolve(name)
     return name
 
 
 def resolve(name: str) -> Callable:
+    """The function registered under `name`; UnknownHandler if there is none."""
     try:
-        function = import_string(name)
-    except ImportError as error:
-        raise UnknownHandler(f"{name} is not an outbox handler.") from error
-    if not getattr(function, "outbox_handler", False):
-        raise UnknownHandler(f"{name} is not an outbox handler.")
-    return function
-
-
-@outbox_handler
-def mail_deliver(
-    *, key: str, subject: str, body: str, to: list[str], from_email: str | None = None
-) -> bool:
-    """A mail rendered when it was queued (in the language of the request that caused it).
-    Its payload is removed once it is sent."""
-    return mail_send_once(
-        key=key,
-        build=lambda: EmailMessage(subject=subject, body=body, from_email=from_email, to=to),
-    )
-
-
-mail_deliver.outbox_forget_payload = True
+        return HANDLERS[name]
+    except KeyError:
+        raise UnknownHandler(f"{name!r} is not a registered outbox handler.") from None

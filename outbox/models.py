@@ -6,8 +6,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Organisation
-
 
 class MessageKind(models.TextChoices):
     MAIL = "mail", _("mail")
@@ -15,8 +13,8 @@ class MessageKind(models.TextChoices):
 
 
 class OutboxMessage(models.Model):
-    """A message to send once: `handler` (a dotted name of a function marked with
-    outbox.handlers.outbox_handler) is called with `payload` as keyword arguments."""
+    """A message to send once: the function registered as `handler` (a stable name given
+    with outbox.handlers.outbox_handler) is called with `payload` as keyword arguments."""
 
     key = models.CharField(_("key"), max_length=200, unique=True)
     kind = models.CharField(
@@ -24,8 +22,9 @@ class OutboxMessage(models.Model):
     )
     handler = models.CharField(_("handler"), max_length=200)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
+    # By name: the outbox is the bottom layer and imports nothing of portal.
     organisation = models.ForeignKey(
-        Organisation,
+        "portal.Organisation",
         on_delete=models.CASCADE,
         null=True,
         blank=True,

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -111,8 +112,26 @@ def enqueue(task, *args, **kwargs) -> bool:
     return True
 
 
-def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """enqueue() once the current transaction has committed (at once outside one)."""
+def task_by_name(name: str):
+    """The task registered in the Celery app as `name`; NotRegistered (a KeyError) if none.
+
+    A worker imports every app's tasks module when it starts; the web process only those
+    something imported, so the first unknown name imports them all (Celery's own discovery,
+    which it otherwise runs only in a worker)."""
+    if name not in current_app.tasks:
+        current_app.autodiscover_tasks(force=True)
+    return current_app.tasks[name]
+
+
+def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
+    """enqueue() the task registered as `task_name` ("portal.tasks.import_job_run") once the
+    current transaction has committed (at once outside one).
+
+    The one way a service starts a task: by name, so that services need not import their
+    tasks modules (which import the services). The name is looked up in the Celery app's
+    registry now, so a wrong name fails in the caller's transaction, not after its commit.
+    The registry's task honours task_always_eager (tests), as app.send_task would not."""
+    task = task_by_name(task_name)
     transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
 
 
@@ -131,9 +150,11 @@ def outbox_add(
 ) -> OutboxMessage | None:
     """Queue a message in the caller's transaction; None when its key is queued already.
 
+    `handler` is a function registered with outbox_handler, or its registered name; the row
+    stores the name.
+
     After commit the sender is asked to send it at once (best effort: see enqueue)."""
-    name = handler if isinstance(handler, str) else handler_name(handler)
-    resolve(name)
+    name = handler_name(handler)
     if OutboxMessage.objects.filter(key=key).exists():
         return None
     try:
@@ -150,9 +171,7 @@ def outbox_add(
         # queued by a concurrent transaction meanwhile
         return None
     if send_after_commit:
-        from .tasks import outbox_send
-
-        enqueue_on_commit(outbox_send, ids=[message.pk])
+        enqueue_on_commit("outbox.tasks.outbox_send", ids=[message.pk])
     return message
 
 

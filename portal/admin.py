@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm
 
+# Registers the outbox's screen (outbox is the bottom layer and has no admin module).
+from . import admin_outbox  # noqa: F401
 from .imports import (
     DwellingResource,
     ErpCSV,

@@ -7,4 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Associations and dwellings")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        # signals connects its receivers; mail registers the outbox handler "mail.deliver",
+        # so that the web process and every worker know it.
+        # local import: both need the app registry ready (they use the models)
+        from . import mail, signals  # noqa: F401

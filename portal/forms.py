@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .models import User
 from .postcode import normalise_postcode
 
 
@@ -107,8 +108,6 @@ class ClaimPasswordForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", _("The two passwords differ. Type the same one twice."))
         elif first:
-            from .models import User
-
             try:
                 password_validation.validate_password(first, User(email=self.email))
             except ValidationError as error:

@@ -1,4 +1,5 @@
-"""Mails that must be sent exactly once, however often the task that sends them runs."""
+"""Mails that must be sent exactly once, however often the task that sends them runs; and
+the outbox's handler of a mail rendered when it was queued ("mail.deliver")."""
 
 import logging
 from collections.abc import Callable, Sequence
@@ -6,6 +7,8 @@ from dataclasses import dataclass, field
 
 from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, router, transaction
+
+from outbox.handlers import outbox_handler
 
 from .models import SentMail
 
@@ -32,6 +35,21 @@ def mail_send_once(*, key: str, build: Callable[[], EmailMessage]) -> bool:
             return False
         message.send()
         return True
+
+
+@outbox_handler("mail.deliver")
+def mail_deliver(
+    *, key: str, subject: str, body: str, to: list[str], from_email: str | None = None
+) -> bool:
+    """A mail rendered when it was queued (in the language of the request that caused it).
+    Its payload is removed once it is sent."""
+    return mail_send_once(
+        key=key,
+        build=lambda: EmailMessage(subject=subject, body=body, from_email=from_email, to=to),
+    )
+
+
+mail_deliver.outbox_forget_payload = True
 
 
 @dataclass

@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 
+from outbox.services import enqueue_on_commit, outbox_add
+
+from .bulk import RowsUpsert
 from .errors import ApplicationError
+from .imports import RESOURCES, dataset_from_file
+from .mail import mail_deliver
 from .models import (
     ActivationCode,
     ClaimAttempt,
@@ -217,9 +222,6 @@ def tenancy_claim_request(
 def tenancy_claim_mail(*, tenancy: Tenancy, email: str, link: str) -> None:
     """The confirmation mail, rendered in the visitor's language and queued in the outbox
     with the claim's transaction; it leaves after the commit, or later if mail is down."""
-    from outbox.handlers import mail_deliver
-    from outbox.services import outbox_add
-
     context = {"tenancy": tenancy, "organisation": tenancy.organisation, "link": link}
     key = f"claim-confirm-{tenancy.pk}-{get_random_string(16)}"
     outbox_add(
@@ -374,15 +376,11 @@ RUNNING_STATUSES = (ImportStatus.CHECKING, ImportStatus.WRITING)
 
 @transaction.atomic
 def import_job_start(*, organisation, kind: str, upload, actor) -> "ImportJob":
-    from . import tasks
-
     job = ImportJob.objects.create(
         organisation=organisation, kind=kind, file=upload, created_by=actor
     )
     # The job row is the record: if the broker is down, import_jobs_requeue starts it later.
-    from outbox.services import enqueue_on_commit
-
-    enqueue_on_commit(tasks.import_job_run, job.pk)
+    enqueue_on_commit("portal.tasks.import_job_run", job.pk)
     return job
 
 
@@ -399,8 +397,6 @@ def import_job_run(*, job_id: int) -> str:
     foresee (an address taken meanwhile) or the worker stops half-way. Progress is saved after
     each chunk; the page sees it when the rows are committed, and says "Writing" until then.
     Safe to run twice: only a queued job is started."""
-    from .imports import RESOURCES, dataset_from_file
-
     with transaction.atomic():
         job = (
             ImportJob.objects.select_for_update()
@@ -521,8 +517,6 @@ def import_job_write(*, job: ImportJob, resource, checked) -> None:
     the association and the reference, so a row added meanwhile is updated, not doubled) and
     the progress; then tell other apps which dwellings are new or moved, and mark the job done,
     all in this one transaction."""
-    from .bulk import RowsUpsert
-
     model = resource._meta.model
     upsert = RowsUpsert(
         model,

@@ -1,6 +1,12 @@
+import datetime
+
 from celery import shared_task
+from django.utils import timezone
+
+from outbox.services import enqueue
 
 from . import services
+from .models import ImportJob, ImportStatus
 
 
 @shared_task(
@@ -30,14 +36,6 @@ def import_jobs_requeue() -> int:
     """Every 5 minutes: start the imports whose start message was lost (the broker was down
     when staff uploaded them). A second message for one job is harmless (only a queued job
     is started) and expires if no worker takes it in time."""
-    import datetime
-
-    from django.utils import timezone
-
-    from outbox.services import enqueue
-
-    from .models import ImportJob, ImportStatus
-
     ids = list(
         ImportJob.objects.filter(
             status=ImportStatus.QUEUED,

@@ -104,7 +104,7 @@ def _still_planned(appointment: Appointment | None) -> bool:
     )
 
 
-@outbox_handler
+@outbox_handler("repairs.appointment_confirmation")
 def appointment_confirmation_send(*, appointment_id: int) -> bool:
     appointment = _load(appointment_id)
     if not _still_planned(appointment) or tenant_email(appointment.request) is None:
@@ -121,7 +121,7 @@ def appointment_confirmation_send(*, appointment_id: int) -> bool:
         )
 
 
-@outbox_handler
+@outbox_handler("repairs.appointment_reminder")
 def appointment_reminder_send(*, appointment_id: int) -> bool:
     appointment = _load(appointment_id)
     if not _still_planned(appointment) or tenant_email(appointment.request) is None:
@@ -146,7 +146,7 @@ CONTRACTOR_SUBJECTS = {
 }
 
 
-@outbox_handler
+@outbox_handler("repairs.contractor_notification")
 def contractor_notify(*, repair_request_id: int, kind: str, key: str) -> bool:
     repair_request = (
         RepairRequest.objects.select_related("dwelling", "category", "contractor", "organisation")

@@ -292,7 +292,7 @@ def follow_up_alert_queue(response: SurveyResponse, *, send_after_commit: bool =
     )
 
 
-@outbox_handler
+@outbox_handler("surveys.follow_up_alert")
 @transaction.atomic
 def follow_up_alert_send(*, response_id: int) -> bool:
     """Mail staff about a grade of 5 or lower, once; contact details only with consent."""

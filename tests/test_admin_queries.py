@@ -136,7 +136,7 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
     UnroutedRequest: (lambda staff_user, org: _unrouted(org), 20),
     OutboxMessage: (
         lambda staff_user, org: OutboxMessage.objects.create(
-            key=f"mail-{next(_numbers)}", handler="outbox.handlers.mail_deliver", organisation=org
+            key=f"mail-{next(_numbers)}", handler="mail.deliver", organisation=org
         ),
         20,
     ),

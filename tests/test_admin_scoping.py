@@ -230,7 +230,7 @@ SCREENS: dict[type[models.Model], Screen] = {
     UnroutedRequest: Screen(_unrouted, lambda obj: obj.reference, None),
     OutboxMessage: Screen(
         lambda org: OutboxMessage.objects.create(
-            key=f"mail-{org.slug}", handler="outbox.handlers.mail_deliver", organisation=org
+            key=f"mail-{org.slug}", handler="mail.deliver", organisation=org
         ),
         lambda obj: obj.key,
         None,

@@ -548,7 +548,7 @@ def failed_message(
 ) -> OutboxMessage:
     return OutboxMessage.objects.create(
         key=key,
-        handler="outbox.handlers.mail_deliver",
+        handler="mail.deliver",
         payload={"key": key, "subject": "s", "body": "b", "to": ["x@example.nl"]},
         organisation=organisation,
         attempts=3,
@@ -569,7 +569,7 @@ def test_staff_see_their_associations_failed_messages_with_the_error(
     failed_message(other_chain.organisation, "theirs")
     OutboxMessage.objects.create(
         key="sent",
-        handler="outbox.handlers.mail_deliver",
+        handler="mail.deliver",
         organisation=chain.organisation,
         attempts=1,
         sent_at=timezone.now(),
@@ -639,7 +639,7 @@ def test_a_run_stops_after_twenty_failures_in_a_row_and_the_rest_wait(
     for number in range(25):
         outbox.outbox_add(
             key=f"mail-{number}",
-            handler="outbox.handlers.mail_deliver",
+            handler="mail.deliver",
             payload={"key": f"mail-{number}", "subject": "s", "body": "b", "to": ["a@b.nl"]},
             send_after_commit=False,
         )

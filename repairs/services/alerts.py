@@ -56,7 +56,7 @@ def unrouted_alert_queue(repair_request: RepairRequest, *, send_after_commit: bo
     )
 
 
-@outbox_handler
+@outbox_handler("repairs.unrouted_alert")
 @transaction.atomic
 def repair_request_alert_unrouted(*, repair_request_id: int) -> bool:
     """Tell the association's staff about an unrouted request, once; False when nothing to do."""
@@ -108,7 +108,7 @@ def emergency_alerts_queue(*, now: datetime.datetime) -> list[str]:
     return keys
 
 
-@outbox_handler
+@outbox_handler("repairs.emergency_alert")
 @transaction.atomic
 def emergency_alert_send(*, repair_request_id: int, now: datetime.datetime | None = None) -> bool:
     """Tell the association's staff that an emergency is not confirmed after 2 hours; once."""

@@ -1,10 +1,13 @@
+"""The outbox's admin screen, registered here: the outbox is the bottom layer and knows
+nothing of the associations' scoping, which lives in portal."""
+
 from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.scoping import OrganisationScopedAdmin
+from outbox.models import OutboxMessage
 
-from .models import OutboxMessage
+from .scoping import OrganisationScopedAdmin
 
 
 class StateFilter(admin.SimpleListFilter):
