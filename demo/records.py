@@ -12,6 +12,8 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db import transaction
+
 from contractors.models import Contract, Daypart, Slot
 from contractors.services import local_datetime
 from portal.models import Dwelling, Tenancy
@@ -93,6 +95,7 @@ def reference_next(year: int) -> str:
     return f"R-{year}-{counter.last_number:06d}"
 
 
+@transaction.atomic
 def past_repair_write(
     *,
     contract: Contract,
@@ -111,8 +114,7 @@ def past_repair_write(
 ) -> RepairRequest:
     """Write one past repair of `contract`: the request as reported at `reported_at` and
     routed at once, its visits in order, a timeline event per step with the time it
-    happened, and the survey invitation with its answer when given. Call inside a
-    transaction (the reference counter is locked)."""
+    happened, and the survey invitation with its answer when given: all of it or nothing."""
     repair_request = RepairRequest.objects.create(
         organisation_id=contract.organisation_id,
         reference=reference_next(reported_at.year),

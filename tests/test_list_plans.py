@@ -10,10 +10,10 @@ import json
 
 import pytest
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from . import factories
+from .queries import queries_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
@@ -97,13 +97,10 @@ def installation(now, chain, other_chain, craftsman):
 
 def _plans(client, url: str) -> list[tuple[str, str]]:
     """(sql, plan as text) of each SELECT the page runs, EXPLAINed as it ran."""
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
     return [
-        (query["sql"], _explain(query["sql"]))
-        for query in captured.captured_queries
-        if query["sql"].lstrip().upper().startswith("SELECT")
+        (sql, _explain(sql))
+        for sql in queries_of(client, url)
+        if sql.lstrip().upper().startswith("SELECT")
     ]
 
 
