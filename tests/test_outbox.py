@@ -4,13 +4,19 @@ up and may fail without harm; a periodic sweep sends what is due, each message o
 failed send is retried with backoff and shown in the admin."""
 
 import datetime
+import importlib
 import logging
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.exceptions import NotRegistered
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,6 +24,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox import handlers
 from outbox import services as outbox
 from outbox.models import OutboxMessage
 from outbox.tasks import outbox_sweep
@@ -32,6 +39,8 @@ from surveys.models import SurveyInvitation, SurveyResponse
 
 from . import factories
 from .test_survey_invitations import build_url, completed_request
+
+migration_0002 = importlib.import_module("outbox.migrations.0002_handler_names")
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 DESCRIPTION = "The kitchen tap drips day and night since Monday."
@@ -676,3 +685,171 @@ def test_with_the_broker_up_the_mail_leaves_at_once_through_a_worker(chain, mail
     # then the worker sent it without waiting for the sweep
     assert queued() == {f"appointment-confirmation-{appointment.pk}": True}
     assert [m.to for m in mailoutbox] == [[chain.tenant.email]]
+
+
+# -- handlers by name --------------------------------------------------------------------------
+
+HANDLER_NAMES = {
+    "mail.deliver",
+    "repairs.appointment_confirmation",
+    "repairs.appointment_reminder",
+    "repairs.contractor_notification",
+    "repairs.emergency_alert",
+    "repairs.unrouted_alert",
+    "surveys.follow_up_alert",
+}
+
+
+def mail_payload(key: str) -> dict:
+    return {"key": key, "subject": "Hallo", "body": "Tekst", "to": ["bewoner@example.nl"]}
+
+
+def test_a_queued_row_keeps_its_handler_name_and_is_sent_after_the_handler_moved(
+    db, mailoutbox, monkeypatch
+):
+    # given a mail queued by its handler function
+    from portal.mail import mail_deliver
+
+    message = outbox.outbox_add(
+        key="moved-1",
+        handler=mail_deliver,
+        payload=mail_payload("moved-1"),
+        send_after_commit=False,
+    )
+    assert message.handler == "mail.deliver"
+
+    # when the handler moves to another module (the code deployed after the row was queued)
+    calls = []
+
+    def mail_deliver_elsewhere(**payload) -> bool:
+        calls.append(payload)
+        return mail_deliver(**payload)
+
+    monkeypatch.setitem(handlers.HANDLERS, "mail.deliver", mail_deliver_elsewhere)
+    result = outbox.outbox_send_due()
+
+    # then the row found the function by its name, and the mail went out once
+    assert result.as_dict() == {"sent": 1, "failed": 0}
+    assert [payload["key"] for payload in calls] == ["moved-1"]
+    assert [m.subject for m in mailoutbox] == ["Hallo"]
+
+
+def test_every_handler_is_known_by_name_once_django_has_started():
+    # given a fresh process, as a Celery worker or a web server starts (nothing else imported)
+    code = (
+        "import django; django.setup()\n"
+        "from outbox.handlers import HANDLERS\n"
+        "print(' '.join(sorted(HANDLERS)))\n"
+    )
+
+    # when it has set up Django
+    done = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.test_settings"},
+        timeout=60,
+    )
+
+    # then every app's ready() registered its handlers
+    assert set(done.stdout.split()) == HANDLER_NAMES
+
+
+def test_an_unknown_handler_is_refused_when_queued_and_recorded_when_sent(db):
+    # a name nobody registered (an old dotted path, say) is not queued
+    with pytest.raises(handlers.UnknownHandler):
+        outbox.outbox_add(
+            key="old", handler="outbox.handlers.mail_deliver", send_after_commit=False
+        )
+    # nor is a function that is not a registered handler
+    with pytest.raises(handlers.UnknownHandler):
+        outbox.outbox_add(key="plain", handler=mail_payload, send_after_commit=False)
+    assert not OutboxMessage.objects.exists()
+    with pytest.raises(handlers.UnknownHandler):
+        handlers.resolve("repairs.no_such_mail")
+
+    # a row whose name is unknown when it is sent fails, with the reason for the admin
+    OutboxMessage.objects.create(key="stranded", handler="repairs.no_such_mail")
+    result = outbox.outbox_send_due()
+    stranded = OutboxMessage.objects.get(key="stranded")
+    assert result.as_dict() == {"sent": 0, "failed": 1}
+    assert stranded.sent_at is None
+    assert stranded.attempts == 1
+    assert stranded.last_error.startswith("UnknownHandler:")
+
+
+def test_a_handler_name_is_taken_once():
+    with pytest.raises(ValueError, match="taken"):
+        handlers.outbox_handler("mail.deliver")(mail_payload)
+    assert handlers.resolve("mail.deliver").__module__ == "portal.mail"
+
+
+def test_the_migration_renames_the_stored_dotted_paths_to_names_and_back(db, mailoutbox):
+    # given rows queued by the code before the names, under each dotted path it used
+    names = migration_0002.NAMES
+    for number, path in enumerate(names):
+        OutboxMessage.objects.create(key=f"row-{number}", handler=path)
+    OutboxMessage.objects.create(key="other", handler="mail.deliver")
+
+    # when the data migration runs forward
+    migration_0002.to_names(django_apps, None)
+
+    # then each row names its handler, one the registry knows
+    stored = dict(OutboxMessage.objects.values_list("key", "handler"))
+    assert stored == {
+        **{f"row-{number}": names[path] for number, path in enumerate(names)},
+        "other": "mail.deliver",
+    }
+    assert set(stored.values()) <= set(handlers.HANDLERS)
+    assert set(names.values()) == HANDLER_NAMES
+
+    # and backwards each name is the dotted path of the code just before the names
+    migration_0002.to_paths(django_apps, None)
+    assert set(OutboxMessage.objects.values_list("handler", flat=True)) == {
+        "outbox.handlers.mail_deliver",
+        "repairs.notifications.appointment_confirmation_send",
+        "repairs.notifications.appointment_reminder_send",
+        "repairs.notifications.contractor_notify",
+        "repairs.services.alerts.emergency_alert_send",
+        "repairs.services.alerts.repair_request_alert_unrouted",
+        "surveys.services.follow_up_alert_send",
+    }
+
+
+# -- tasks by name -----------------------------------------------------------------------------
+
+
+def test_a_service_starts_a_task_by_its_name_after_the_commit(
+    db, django_capture_on_commit_callbacks
+):
+    # given a message waiting to be sent
+    message = outbox.outbox_add(
+        key="by-name",
+        handler="mail.deliver",
+        payload=mail_payload("by-name"),
+        send_after_commit=False,
+    )
+
+    # when the sender is enqueued by its task's name in a transaction
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        outbox.enqueue_on_commit("outbox.tasks.outbox_send", ids=[message.pk])
+    message.refresh_from_db()
+    unsent_before_commit = message.sent_at is None
+    for callback in callbacks:
+        callback()
+
+    # then it ran after the commit (eagerly, as in the tests), not before
+    message.refresh_from_db()
+    assert unsent_before_commit
+    assert message.sent_at is not None
+
+
+def test_a_wrong_task_name_fails_in_the_callers_transaction(db, django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        pytest.raises(NotRegistered),
+    ):
+        outbox.enqueue_on_commit("portal.tasks.no_such_task", 1)
+    assert callbacks == []
