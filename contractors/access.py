@@ -24,6 +24,7 @@ __all__ = [
     "is_planner",
     "membership_for",
     "planner_required",
+    "repair_request_can_reject",
 ]
 
 
@@ -85,3 +86,10 @@ def contractor_required(role: str | None = None):
 def planner_required(view):
     """Logged in as a planner of a contractor: anyone else gets 404."""
     return contractor_required(ContractorRole.PLANNER)(view)
+
+
+def repair_request_can_reject(*, membership: ContractorMembership, repair_request) -> bool:
+    """Whether this contractor user may reject the request (not theirs to carry out): only a
+    planner of the contractor it is routed to. Whether its status still allows it is the
+    lifecycle's answer (repairs.lifecycle.can_transition)."""
+    return is_planner(membership) and repair_request.contractor_id == membership.contractor_id

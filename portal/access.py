@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
 from .models import Tenancy, User
+from .selectors import staff_organisation_ids
 
 # Tenants may move or cancel a visit until this long before it starts.
 CHANGE_DEADLINE = datetime.timedelta(hours=24)
@@ -23,6 +24,7 @@ __all__ = [
     "change_allowed_until",
     "is_staff",
     "is_tenant",
+    "repair_request_can_reject",
     "tenant_required",
 ]
 
@@ -60,3 +62,12 @@ def tenant_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def repair_request_can_reject(*, user: User, repair_request) -> bool:
+    """Whether this user may reject the request as staff: staff of the request's association
+    (a superuser of any). Whether its status still allows it is the lifecycle's answer."""
+    if not is_staff(user):
+        return False
+    organisation_ids = staff_organisation_ids(user)
+    return organisation_ids is None or repair_request.organisation_id in organisation_ids

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -9,7 +9,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.access import repair_request_can_reject
 from portal.downloads import csv_response
+from portal.errors import ApplicationError
 from portal.models import Dwelling
 from portal.paging import UnorderedCountPaginator
 from portal.postcode import format_postcode
@@ -17,7 +19,7 @@ from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline, scope
 from portal.search import normalise_term
 
 from . import services
-from .lifecycle import Status
+from .lifecycle import Status, can_transition
 from .models import (
     Appointment,
     MaterialReuse,
@@ -194,6 +196,8 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
     ]
     inlines = [AppointmentInline, PhotoInline, RepairEventInline]
     actions = ["route_again"]
+    # its object tools offer "Reject…" where staff may reject the request
+    change_form_template = "admin/repairs/repairrequest/change_form.html"
 
     def has_add_permission(self, request):
         return False
@@ -211,7 +215,82 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
             self.admin_site.admin_view(self.photo_view),
             name="repairs_repairrequest_photo",
         )
-        return [photo, *super().get_urls()]
+        reject = path(
+            "<int:request_id>/reject/",
+            self.admin_site.admin_view(self.reject_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_reject",
+        )
+        return [photo, reject, *super().get_urls()]
+
+    def _can_reject(self, request, repair_request: RepairRequest) -> bool:
+        return (
+            can_transition(repair_request.status, Status.REJECTED)
+            and self.has_change_permission(request, repair_request)
+            and repair_request_can_reject(user=request.user, repair_request=repair_request)
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_reject"] = obj is not None and self._can_reject(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def reject_view(self, request, request_id: int):
+        """Staff reject one request of their association, with the reason the tenant reads;
+        a request they may not see is 404, one no longer open goes back to its page."""
+        if not self.has_view_permission(request):
+            raise Http404
+        repair_request = self.get_object(request, str(request_id))
+        if repair_request is None:
+            raise Http404
+        change_url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[repair_request.pk],
+        )
+        if not self._can_reject(request, repair_request):
+            if not repair_request_can_reject(user=request.user, repair_request=repair_request):
+                raise PermissionDenied
+            self.message_user(
+                request,
+                _("A request that is “%(current)s” can no longer be rejected.")
+                % {"current": repair_request.get_status_display()},
+                messages.WARNING,
+            )
+            return redirect(change_url)
+        reason, error = "", ""
+        if request.method == "POST":
+            reason = request.POST.get("reason", "")[:1000]
+            try:
+                services.repair_request_reject(
+                    repair_request=repair_request, actor=request.user, reason=reason
+                )
+            except ApplicationError as refusal:
+                error = refusal.message
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "Request %(reference)s is rejected. The tenant reads the reason in the "
+                        "portal; a planned visit is cancelled and the contractor's daypart is "
+                        "free again."
+                    )
+                    % {"reference": repair_request.reference},
+                    messages.SUCCESS,
+                )
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject request %(reference)s") % {"reference": repair_request.reference},
+            "opts": self.opts,
+            "original": repair_request,
+            "change_url": change_url,
+            "reason": reason,
+            "error": error,
+        }
+        return TemplateResponse(
+            request,
+            "admin/repairs/repairrequest/reject.html",
+            context,
+            status=422 if error else 200,
+        )
 
     def photo_view(self, request, request_id: int, photo_id: int):
         """A request's photo, for staff who may see the request: 404 for anyone else."""

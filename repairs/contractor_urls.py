@@ -12,6 +12,7 @@ urlpatterns = [
         views.confirm_emergency,
         name="confirm_emergency",
     ),
+    path("verzoek/<str:reference>/afwijzen/", views.reject_request, name="reject_request"),
     path(
         "verzoek/<str:reference>/fotos/<int:photo_id>/",
         views.contractor_photo,

@@ -2,7 +2,7 @@
 craftsman's day with recording a visit."""
 
 from django.contrib import messages
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,15 +14,19 @@ from contractors.access import (
     contractor_required,
     is_planner,
     planner_required,
+    repair_request_can_reject,
 )
 from portal.errors import ApplicationError
 from portal.paging import UnorderedCountPaginator
 
 from . import queue, selectors, services, vera
 from .contractor_forms import PlanForm, ReuseFormSet, VisitRecordForm
-from .lifecycle import PLANNABLE_STATUSES
+from .lifecycle import PLANNABLE_STATUSES, Status, can_transition
 from .models import AppointmentStatus
 from .timeline import tenant_timeline
+
+# the longest reason a planner's rejection keeps; the tenant reads it on their timeline
+REJECT_REASON_LENGTH = 1000
 
 QUEUE_LABELS = {
     "new": gettext_lazy("New"),
@@ -80,6 +84,10 @@ def _request_context(repair_request, membership) -> dict:
         and appointment_can_record(membership=membership, appointment=planned),
         "tenant": tenant,
         "is_planner": is_planner(membership),
+        "can_reject": repair_request_can_reject(
+            membership=membership, repair_request=repair_request
+        )
+        and can_transition(repair_request.status, Status.REJECTED),
         "timeline": tenant_timeline(repair_request.timeline),
         "codes": {
             "room": (category.room_code, vera.codes(vera.ROOM).get(category.room_code, "")),
@@ -159,6 +167,38 @@ def confirm_emergency(request, reference: str):
     )
     services.repair_request_confirm_emergency(repair_request=repair_request, actor=request.user)
     messages.success(request, _("The emergency is confirmed: staff are not alerted."))
+    return redirect("contractor_request", reference=reference)
+
+
+@planner_required
+@require_POST
+def reject_request(request, reference: str):
+    """The planner finds the request is not theirs to carry out, and says why."""
+    repair_request = queue.request_for_contractor(
+        membership=request.membership, reference=reference
+    )
+    if not repair_request_can_reject(membership=request.membership, repair_request=repair_request):
+        raise Http404
+    reason = request.POST.get("reason", "")[:REJECT_REASON_LENGTH]
+    try:
+        services.repair_request_reject(
+            repair_request=repair_request, actor=request.user, reason=reason
+        )
+    except services.ReasonRequired as error:
+        context = _request_context(repair_request, request.membership)
+        context.update(reject_error=error.message, reject_reason=reason, reject_open=True)
+        return render(request, "contractor/request.html", context, status=422)
+    except ApplicationError as error:
+        # no longer open (completed, cancelled, rejected meanwhile)
+        messages.warning(request, error.message)
+        return redirect("contractor_request", reference=reference)
+    messages.success(
+        request,
+        _(
+            "The request is rejected. The tenant reads your reason in the portal; a planned "
+            "visit is cancelled and its daypart is free again."
+        ),
+    )
     return redirect("contractor_request", reference=reference)
 
 

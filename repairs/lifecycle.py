@@ -133,6 +133,8 @@ LIFECYCLE: dict[str, Stage] = {
         vera_order=None,
         tenant_status=_("Not for us to carry out"),
         tenant_event=_("Not for us to carry out"),
+        # the reason staff or the planner gave, which the tenant reads
+        tenant_reads_note=True,
         is_open=False,
         is_plannable=False,
     ),

@@ -177,11 +177,19 @@ def _detail_context(repair_request) -> dict:
     can_change = repair_request.status in OPEN_STATUSES and (
         planned is None or appointment_can_change(appointment=planned, now=timezone.now())
     )
+    timeline = tenant_timeline(repair_request.timeline)
     return {
         "repair": repair_request,
         "organisation": repair_request.organisation,
         "planned": planned,
-        "timeline": tenant_timeline(repair_request.timeline),
+        "timeline": timeline,
+        # why staff or the contractor rejected it: the note of the last "rejected" line
+        "rejected_reason": next(
+            (line["note"] for line in reversed(timeline) if line["status"] == Status.REJECTED),
+            "",
+        )
+        if repair_request.status == Status.REJECTED
+        else "",
         "can_reschedule": planned is not None and can_change,
         "can_cancel": can_change and repair_request.status != Status.COMPLETED,
         "change_until": change_allowed_until(planned) if planned else None,

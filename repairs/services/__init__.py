@@ -1,7 +1,7 @@
-"""Every write to repairs, one module per entity: requests (report, route, cancel, the staff's
-and contractor's actions), appointments (the one way a visit is created in a slot, moving,
-planning, reminders), visits (outcome, photos, reuse) and alerts (the staff's mails). Each
-transition is one call that checks and records it (base).
+"""Every write to repairs, one module per entity: requests (report, route, cancel, reject,
+the staff's and contractor's actions), appointments (the one way a visit is created in a
+slot, moving, planning, reminders), visits (outcome, photos, reuse) and alerts (the staff's
+mails). Each transition is one call that checks and records it (base).
 
 The names below are the public ones; callers may import them from here. Reads (free slots,
 what waits to be planned, craftsmen, unconfirmed emergencies) are in repairs.selectors."""
@@ -48,6 +48,7 @@ from .requests import (
     repair_request_assign_contract,
     repair_request_cancel,
     repair_request_confirm_emergency,
+    repair_request_reject,
     repair_request_report,
     repair_request_route,
     repair_request_submit,
@@ -97,6 +98,7 @@ __all__ = [
     "repair_request_cancel",
     "repair_request_confirm_emergency",
     "repair_request_lock",
+    "repair_request_reject",
     "repair_request_report",
     "repair_request_route",
     "repair_request_submit",

@@ -1,5 +1,5 @@
-"""Repair requests: reporting (with photos and a booked visit), routing, cancelling, and the
-staff's and contractor's actions on a request."""
+"""Repair requests: reporting (with photos and a booked visit), routing, cancelling,
+rejecting, and the staff's and contractor's actions on a request."""
 
 import datetime
 
@@ -214,6 +214,32 @@ def repair_request_cancel(
             key=f"contractor-cancelled-{repair_request.pk}",
         )
     return repair_request
+
+
+@transaction.atomic
+def repair_request_reject(
+    *, repair_request: RepairRequest, actor: User, reason: str
+) -> RepairRequest:
+    """Staff or the contractor's planner find the request is not theirs to carry out (the
+    tenant's own job, or not a repair): a planned visit is cancelled and its place in the slot
+    given back; the tenant reads the reason on their timeline. Who may is the caller's rule
+    (contractors.access.repair_request_can_reject, portal.access.repair_request_can_reject)."""
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired(_("Give the reason: the tenant reads it."))
+    repair_request = repair_request_lock(repair_request)
+    if not can_transition(repair_request.status, Status.REJECTED):
+        raise TransitionNotAllowed(
+            _("A request that is “%(current)s” can no longer be rejected.")
+            % {"current": Status(repair_request.status).label},
+            extra={"current": repair_request.status},
+        )
+    current = appointment_planned_lock(repair_request)
+    if current is not None:
+        appointment_release(appointment=current, status=AppointmentStatus.CANCELLED)
+    return repair_request_transition(
+        repair_request=repair_request, status=Status.REJECTED, actor=actor, note=reason
+    )
 
 
 @transaction.atomic
