@@ -44,11 +44,14 @@ def _where(function: Callable) -> str:
 
 
 def handler_name(handler: Callable | str) -> str:
-    """The registered name of a handler, given as its function or its name."""
-    name = handler if isinstance(handler, str) else getattr(handler, "outbox_handler", None)
-    if not isinstance(name, str) or (not isinstance(handler, str) and resolve(name) is not handler):
+    """The registered name of a handler, given as its function or its name; UnknownHandler
+    for anything not registered."""
+    if isinstance(handler, str):
+        resolve(handler)
+        return handler
+    name = getattr(handler, "outbox_handler", None)
+    if not isinstance(name, str) or HANDLERS.get(name) is not handler:
         raise UnknownHandler(f"{handler!r} is not a registered outbox handler.")
-    resolve(name)
     return name
 
 
