@@ -2,9 +2,11 @@
 
 Rows are matched on their natural keys (slug, VHE number, contract number, e-mail address,
 KvK number, area name), so writing again neither duplicates nor changes them. Reports go
-through the real services (`repair_request_submit` routes them, `repair_request_transition`
-closes them, the planner's `appointment_plan` plans their visit); the repair history is only
-written for an association that has no repair requests yet.
+through the real services (`repair_request_submit` routes them, the craftsman's `visit_record`
+completes them after a visit, staff's `repair_request_reject` rejects one,
+`repair_request_transition` records the tenant's cancellation, the planner's
+`appointment_plan` plans their visit); the repair history is only written for an association
+that has no repair requests yet.
 """
 
 import datetime
@@ -13,7 +15,6 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from contractors.fees import contracts_fee_lines
@@ -24,18 +25,34 @@ from contractors.models import (
     ContractorMembership,
     ContractorRole,
     ContractTypeFee,
+    Daypart,
     PostcodeRule,
     Slot,
     SroiContribution,
     WeeklySchedule,
 )
-from contractors.services import daypart_defaults_ensure
+from contractors.services import daypart_defaults_ensure, local_datetime, slot_book_one
 from portal.models import Dwelling, Organisation, Tenancy, User
 from portal.services import staff_membership_grant
 from portal.signals import dwellings_changed
 from repairs.lifecycle import Status, can_transition
-from repairs.models import Channel, RepairCategory, RepairEvent, RepairRequest
-from repairs.services import appointment_plan, repair_request_submit, repair_request_transition
+from repairs.models import (
+    Appointment,
+    Channel,
+    RepairCategory,
+    RepairEvent,
+    RepairRequest,
+    VisitOutcome,
+)
+from repairs.selectors import slots_free_for
+from repairs.services import (
+    appointment_event_data,
+    appointment_plan,
+    repair_request_reject,
+    repair_request_submit,
+    repair_request_transition,
+    visit_record,
+)
 
 from .catalogue import CATEGORIES
 from .plan import Plan, TenancyPlan, build_plan
@@ -337,19 +354,30 @@ def _reports_write(
         if row.outcome == "planned":
             to_plan.append(repair_request.pk)
         target, note = OUTCOMES.get(row.outcome, ("", ""))
+        if target == Status.COMPLETED and repair_request.status == Status.ROUTED:
+            # Completed the one way a request is: a visit, recorded as fixed.
+            recorded = _visit_done(repair_request, reported=reported, closed=closed)
+            closed = recorded or closed
+        elif target == Status.REJECTED and can_transition(repair_request.status, target):
+            # Staff of the association found it is the tenant's own job.
+            closed = min(reported + datetime.timedelta(days=1), now)
+            repair_request_reject(
+                repair_request=repair_request,
+                actor=User.objects.filter(
+                    staff_memberships__organisation=organisation, is_staff=True
+                )
+                .order_by("pk")
+                .first(),
+                reason=note,
+            )
         # The lifecycle decides; an outcome it no longer allows leaves the report routed.
-        if target and can_transition(repair_request.status, target):
+        elif target and can_transition(repair_request.status, target):
             update_fields: tuple[str, ...] = ()
-            if target == Status.COMPLETED:
-                repair_request.completed_at = closed
-                update_fields = ("completed_at",)
-            elif target == Status.CANCELLED:
+            if target == Status.CANCELLED:
                 closed = min(reported + datetime.timedelta(hours=20), now)
                 # Not repair_request_cancel: that would mail the contractor about it today.
                 repair_request.cancel_reason = note
                 update_fields = ("cancel_reason",)
-            elif target == Status.REJECTED:
-                closed = min(reported + datetime.timedelta(days=1), now)
             repair_request_transition(
                 repair_request=repair_request,
                 status=target,
@@ -376,7 +404,6 @@ def visits_plan(request_ids: list[int]) -> int:
     """The contractor's planner plans each of these reports into one of the first free
     dayparts of its area from tomorrow, as the planner's queue would."""
     rng = random.Random(SEED + 2)
-    today = timezone.localdate()
     planned = 0
     for repair_request in (
         RepairRequest.objects.filter(pk__in=request_ids, status=Status.ROUTED)
@@ -391,14 +418,7 @@ def visits_plan(request_ids: list[int]) -> int:
             .order_by("pk")
             .first()
         )
-        free = list(
-            Slot.objects.filter(
-                contractor_id=repair_request.contractor_id,
-                area_id=repair_request.contract.area_id,
-                date__gt=today,
-                booked__lt=F("capacity"),
-            ).order_by("starts_at")[:4]
-        )
+        free = list(slots_free_for(repair_request=repair_request, days=None)[:4])
         if not free:
             continue
         with transaction.atomic():
@@ -410,6 +430,86 @@ def visits_plan(request_ids: list[int]) -> int:
             )
         planned += 1
     return planned
+
+
+def _visit_done(
+    repair_request: RepairRequest, *, reported: datetime.datetime, closed: datetime.datetime
+) -> datetime.datetime | None:
+    """A visit between the report and the day it was closed, recorded as fixed by the
+    contractor's craftsman through the visits service; returns when it was recorded (None: no
+    daypart of the contractor lies in between, and the report stays routed).
+
+    A planner may not plan a daypart that is over (slot_take), for good reason; so the demo
+    takes the past daypart's place and writes the visit the planner's plan once made, and
+    `visit_record` records what it brought and completes the request, as it does at work."""
+    dayparts = list(
+        Daypart.objects.filter(contractor_id=repair_request.contractor_id).order_by("-start_time")
+    )
+    first_day = timezone.localtime(reported).date()
+    last_day = timezone.localtime(closed).date()
+    # the latest daypart in between, on a working day (the weekly schedules') if there is one
+    days = [
+        last_day - datetime.timedelta(days=back) for back in range((last_day - first_day).days + 1)
+    ]
+    days.sort(key=lambda day: day.weekday() >= 5)
+    slot = None
+    for day in days:
+        for daypart in dayparts:
+            starts_at = local_datetime(day, daypart.start_time)
+            if not reported <= starts_at < closed:
+                continue
+            slot, _created = Slot.objects.get_or_create(
+                contractor_id=repair_request.contractor_id,
+                area_id=repair_request.contract.area_id,
+                date=day,
+                daypart=daypart,
+                defaults={
+                    "organisation_id": repair_request.organisation_id,
+                    "starts_at": starts_at,
+                    "ends_at": local_datetime(day, daypart.end_time),
+                    "capacity": 6,
+                },
+            )
+            if slot_book_one(slot_id=slot.pk):
+                break
+            slot = None
+        if slot is not None:
+            break
+    if slot is None:
+        return None
+    people = {
+        membership.role: membership.user
+        for membership in ContractorMembership.objects.filter(
+            contractor_id=repair_request.contractor_id
+        )
+        .select_related("user")
+        .order_by("-pk")
+    }
+    planner = people.get(ContractorRole.PLANNER)
+    craftsman = people.get(ContractorRole.CRAFTSMAN, planner)
+    visit = Appointment.objects.create(
+        organisation_id=repair_request.organisation_id,
+        request=repair_request,
+        contractor_id=slot.contractor_id,
+        slot=slot,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        booked_by=planner,
+        craftsman=craftsman,
+        sequence=0,
+    )
+    repair_request_transition(
+        repair_request=repair_request,
+        status=Status.SCHEDULED,
+        actor=planner,
+        data=appointment_event_data(visit),
+    )
+    visit_record(appointment=visit, outcome=VisitOutcome.FIXED, actor=craftsman)
+    # recorded at the visit, two hours in (or when the report was closed, if sooner)
+    recorded = min(closed, slot.starts_at + datetime.timedelta(hours=2))
+    Appointment.objects.filter(pk=visit.pk).update(created_at=reported, recorded_at=recorded)
+    RepairRequest.objects.filter(pk=repair_request.pk).update(completed_at=recorded)
+    return recorded
 
 
 def _sroi_write(organisations: dict[str, Organisation], today: datetime.date) -> int:

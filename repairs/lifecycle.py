@@ -155,8 +155,9 @@ EMERGENCY_AWAITS_CONTRACTOR = statuses(lambda stage: stage.emergency_awaits_cont
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Status.SUBMITTED: frozenset({Status.ROUTED, Status.UNROUTED, Status.CANCELLED}),
     Status.UNROUTED: frozenset({Status.ROUTED, Status.CANCELLED, Status.REJECTED}),
+    # A routed request is completed only through a recorded visit (scheduled first).
     Status.ROUTED: frozenset(
-        {Status.SCHEDULED, Status.COMPLETED, Status.CANCELLED, Status.REJECTED, Status.UNROUTED}
+        {Status.SCHEDULED, Status.CANCELLED, Status.REJECTED, Status.UNROUTED}
     ),
     Status.SCHEDULED: frozenset(
         {
