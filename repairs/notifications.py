@@ -143,6 +143,7 @@ CONTRACTOR_SUBJECTS = {
     "booked": gettext_noop("New visit: repair %(reference)s, %(address)s"),
     "rescheduled": gettext_noop("Visit moved: repair %(reference)s, %(address)s"),
     "cancelled": gettext_noop("Cancelled by the tenant: repair %(reference)s, %(address)s"),
+    "rejected": gettext_noop("Rejected by the association: repair %(reference)s, %(address)s"),
 }
 
 

@@ -377,6 +377,45 @@ def test_an_empty_reason_is_refused_before_anything_changes(scheduled, planner):
     assert slot.booked == 1
 
 
+# -- the contractor's mail ---------------------------------------------------------------
+
+
+def contractor_mails(mailoutbox, chain) -> list[tuple[str, str]]:
+    return [(m.subject, m.body) for m in mailoutbox if m.to == [chain.contractor.email]]
+
+
+def test_staff_rejecting_mails_the_contractor_once_in_dutch(
+    scheduled, chain, staff_client, django_capture_on_commit_callbacks, mailoutbox
+):
+    # given a request with a planned visit of the chain's contractor
+    repair_request, _slot = scheduled
+
+    # when staff reject it
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(admin_reject_url(repair_request), {"reason": REASON})
+
+    # then the contractor gets one mail saying so, as for a cancellation
+    ((subject, body),) = contractor_mails(mailoutbox, chain)
+    assert subject == (
+        f"Afgewezen door de corporatie: reparatie {repair_request.reference}, "
+        f"{repair_request.dwelling.address_line}"
+    )
+    assert "De woningcorporatie heeft de reparatie afgewezen" in body
+
+
+def test_the_planner_rejecting_mails_nobody(
+    scheduled, chain, planner_client, django_capture_on_commit_callbacks, mailoutbox
+):
+    repair_request, _slot = scheduled
+
+    with django_capture_on_commit_callbacks(execute=True):
+        planner_client.post(reject_url(repair_request), {"reason": REASON})
+
+    repair_request.refresh_from_db()
+    assert repair_request.status == Status.REJECTED
+    assert mailoutbox == []
+
+
 # -- the tenant -------------------------------------------------------------------------
 
 

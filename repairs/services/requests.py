@@ -222,7 +222,8 @@ def repair_request_reject(
 ) -> RepairRequest:
     """Staff or the contractor's planner find the request is not theirs to carry out (the
     tenant's own job, or not a repair): a planned visit is cancelled and its place in the slot
-    given back; the tenant reads the reason on their timeline. Who may is the caller's rule
+    given back; the tenant reads the reason on their timeline, and the contractor is mailed
+    when staff reject it. Who may is the caller's rule
     (contractors.access.repair_request_can_reject, portal.access.repair_request_can_reject)."""
     reason = reason.strip()
     if not reason:
@@ -237,9 +238,20 @@ def repair_request_reject(
     current = appointment_planned_lock(repair_request)
     if current is not None:
         appointment_release(appointment=current, status=AppointmentStatus.CANCELLED)
-    return repair_request_transition(
+    repair_request_transition(
         repair_request=repair_request, status=Status.REJECTED, actor=actor, note=reason
     )
+    # Staff tell the contractor, as a cancellation does; a planner rejecting knows already.
+    membership = getattr(actor, "contractor_membership", None)
+    if repair_request.contractor_id and (
+        membership is None or membership.contractor_id != repair_request.contractor_id
+    ):
+        contractor_notification_queue(
+            repair_request=repair_request,
+            kind="rejected",
+            key=f"contractor-rejected-{repair_request.pk}",
+        )
+    return repair_request
 
 
 @transaction.atomic
