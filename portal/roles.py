@@ -48,6 +48,10 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "outbox": {
         "outboxmessage": ("view",),
     },
+    # Their ERP's clients of the machine interface: made and revoked, never deleted.
+    "api": {
+        "apiclient": ("view", "add", "change"),
+    },
 }
 
 

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "oauth2_provider",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "contractors",
     "repairs",
     "surveys",
+    "api",  # the machine interface (VERA OHD), above the apps it serves
     "demo",  # the demo data: the only app that may import all the others
 ]
 
@@ -331,10 +335,71 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# The machine interface (api/): DRF serves only /api/, and only to API clients with an OAuth2
+# access token (client credentials, django-oauth-toolkit); each client has its own request
+# budget; every error is OHD's Foutbericht; lists page as OHD does (api.pagination).
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiClientAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasOhdScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_client": env.str("API_THROTTLE_RATE", default="600/min")},
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.OhdPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.foutbericht_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# OAuth2 (django-oauth-toolkit): confidential clients, client-credentials grant only; secrets
+# stored hashed, tokens stored as their checksum only and valid for API_TOKEN_SECONDS.
+# Named here, since migrations that point at a swappable model read the setting by name.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "api.scopes.ApiClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.ApiClientValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_SECONDS", default=3600),
+    # Client credentials issue no refresh tokens; should another grant ever do, a replayed
+    # refresh token revokes its whole family, and expired ones are cleared.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # RFC 9700 (OAuth 2.0 Security Best Current Practice), all of it.
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
+}
+
+# Our own OpenAPI schema at /api/schema/, read by Swagger UI (/api/docs/) and ReDoc
+# (/api/redoc/), both served from the drf-spectacular-sidecar package: no CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ketenportaal – VERA OHD",
+    "DESCRIPTION": (
+        "The VERA OHD 4.3 operations of Ketenportaal for contractors' planning systems and "
+        "associations' ERPs: OAuth2 client credentials, OHD's resource names, field names, "
+        "codes, paging and Foutbericht."
+    ),
+    "VERSION": "4.3.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/vera/ohd/v4",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {

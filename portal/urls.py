@@ -37,6 +37,8 @@ account_patterns = [
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # The machine interface: OAuth2 token, VERA OHD and its schema (api/urls.py).
+    path("api/", include("api.urls")),
     path("account/", include(account_patterns)),
     path("aannemer/", include("repairs.contractor_urls")),
     path("aannemer/capaciteit/", include("contractors.urls")),

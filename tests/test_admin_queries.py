@@ -11,6 +11,8 @@ from itertools import count
 import pytest
 from django.urls import reverse
 
+from api.models import ApiClient
+from api.services import api_client_create
 from contractors.models import (
     Area,
     Contract,
@@ -139,6 +141,12 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
             key=f"mail-{next(_numbers)}", handler="mail.deliver", organisation=org
         ),
         20,
+    ),
+    ApiClient: (
+        lambda staff_user, org: api_client_create(
+            name=f"ERP {next(_numbers)}", scopes=["OHD.Onderhoudsorders.Read"], organisation=org
+        ).api_client,
+        8,
     ),
 }
 

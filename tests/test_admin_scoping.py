@@ -18,6 +18,8 @@ from django.db import models
 from django.forms import ModelChoiceField
 from django.urls import reverse
 
+from api.models import ApiClient
+from api.services import api_client_create
 from contractors.models import (
     Area,
     Contract,
@@ -241,6 +243,14 @@ SCREENS: dict[type[models.Model], Screen] = {
         ),
         lambda obj: obj.invitation.request.reference,
         None,
+    ),
+    # The association's ERP clients of the machine interface (the secret is shown once).
+    ApiClient: Screen(
+        lambda org: api_client_create(
+            name=f"ERP {org.slug}", scopes=["OHD.Onderhoudsorders.Read"], organisation=org
+        ).api_client,
+        lambda obj: obj.name,
+        frozenset({"organisation"}),
     ),
 }
 
@@ -676,6 +686,7 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "ImportJob",
         "OutboxMessage",
         "UnroutedRequest",
+        "ApiClient",
     }
 
 

@@ -1,0 +1,153 @@
+"""The contract with the standard: every answer of every implemented OHD operation, errors
+included, is checked against the project's copy of VERA's OHD.yaml (openapi-core: the body,
+its content type and the headers the operation declares), and every error body against OHD's
+Foutbericht. The copy carries its licence, and the scopes the API knows are OHD's."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.cache import cache
+from openapi_core import OpenAPI
+from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+from openapi_schema_validator import OAS30Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from api import scopes
+from tests.test_api_helpers import OHD, api, new_client, orders_create, token_for, world_create
+
+SPEC_DIR = Path(__file__).resolve().parents[1] / "api" / "spec"
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return yaml.safe_load((SPEC_DIR / "OHD.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def openapi(spec) -> OpenAPI:
+    # The standard's server is ohd.vera.io; ours is the test server under our base path.
+    return OpenAPI.from_dict({**spec, "servers": [{"url": f"http://testserver{OHD}"}]})
+
+
+@pytest.fixture(scope="module")
+def foutbericht(spec) -> OAS30Validator:
+    registry = Registry().with_resource(
+        "urn:ohd", Resource.from_contents(spec, default_specification=DRAFT4)
+    )
+    return OAS30Validator({"$ref": "urn:ohd#/components/schemas/Foutbericht"}, registry=registry)
+
+
+def check(openapi, foutbericht, response, operation_id: str) -> None:
+    """The answer as OHD's operation allows it; an error also as a Foutbericht."""
+    request = DjangoOpenAPIRequest(response.wsgi_request)
+    path = request.path_pattern.removeprefix(OHD)
+    assert path in openapi.spec["paths"], request.path_pattern
+    operation = openapi.spec / "paths" / path / request.method
+    assert operation["operationId"] == operation_id
+    openapi.validate_response(request, DjangoOpenAPIResponse(response))
+    if response.status_code >= 400:
+        errors = [error.message for error in foutbericht.iter_errors(response.json())]
+        assert errors == []
+        assert set(response.json()) == {"code", "omschrijving"}
+        assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_every_answer_of_the_implemented_operations_keeps_to_ohd(openapi, foutbericht, settings):
+    cache.clear()
+    world = world_create()
+    orders_create(world.chain_xa, 3)
+    world.xb.is_urgent = True
+    world.xb.access_notes = "Sleutel bij de buren"
+    world.xb.save(update_fields=["is_urgent", "access_notes"])
+    contractor = api(token_for(new_client(contractor=world.x)))
+    association = api(token_for(new_client(organisation=world.b)))
+    no_scope = api(token_for(new_client(organisation=world.a, scopes=["OHD.Afspraken.Read"])))
+    nobody = api(None)
+    expired = api("not-a-token")
+    order = f"{OHD}/onderhoudsorders/{world.xb.reference}"
+
+    answers = {
+        "ping": [
+            (contractor.get(f"{OHD}/ping"), 200),
+            (nobody.get(f"{OHD}/ping"), 401),
+            (expired.get(f"{OHD}/ping"), 401),
+        ],
+        "listOnderhoudsorders": [
+            (contractor.get(f"{OHD}/onderhoudsorders"), 200),
+            (association.get(f"{OHD}/onderhoudsorders"), 200),
+            (contractor.get(f"{OHD}/onderhoudsorders", {"pagina": 9}), 200),
+            (
+                contractor.get(
+                    f"{OHD}/onderhoudsorders",
+                    {"pagina": 2},
+                    HTTP_X_PARAMETERS_AANTALPERPAGINA="2",
+                ),
+                200,
+            ),
+            (contractor.get(f"{OHD}/onderhoudsorders", {"pagina": "x"}), 400),
+            (
+                contractor.get(f"{OHD}/onderhoudsorders", HTTP_X_PARAMETERS_AANTALPERPAGINA="500"),
+                400,
+            ),
+            (nobody.get(f"{OHD}/onderhoudsorders"), 401),
+            (no_scope.get(f"{OHD}/onderhoudsorders"), 403),
+        ],
+        "readOnderhoudsorderById": [
+            (contractor.get(order), 200),
+            (association.get(order), 200),
+            (contractor.get(f"{OHD}/onderhoudsorders/{world.unrouted.reference}"), 404),
+            (association.get(f"{OHD}/onderhoudsorders/{world.xa.reference}"), 404),
+            (nobody.get(order), 401),
+            (no_scope.get(order), 403),
+        ],
+    }
+    # and a throttled answer, of each operation
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_client": "1/min"},
+    }
+    cache.clear()
+    contractor.get(f"{OHD}/ping")
+    answers["ping"].append((contractor.get(f"{OHD}/ping"), 429))
+    answers["listOnderhoudsorders"].append((contractor.get(f"{OHD}/onderhoudsorders"), 429))
+    answers["readOnderhoudsorderById"].append((contractor.get(order), 429))
+
+    for operation_id, responses in answers.items():
+        for response, status in responses:
+            assert response.status_code == status, (operation_id, response.content)
+            check(openapi, foutbericht, response, operation_id)
+    # the bodies were not empty by accident
+    full = answers["readOnderhoudsorderById"][0][0].json()
+    assert full["afspraken"] and full["defecten"] and full["extra-attributen"]
+    assert len(answers["listOnderhoudsorders"][0][0].json()) == 5
+
+
+def test_the_scopes_are_the_ones_ohd_names(spec):
+    flows = spec["components"]["securitySchemes"]["OAuth2"]["flows"]
+    assert flows["clientCredentials"]["scopes"] == scopes.SCOPES
+    for operation_id, resource in (
+        ("listOnderhoudsorders", "Onderhoudsorders"),
+        ("readOnderhoudsorderById", "Onderhoudsorders"),
+    ):
+        [operation] = [
+            operation
+            for path in spec["paths"].values()
+            for operation in path.values()
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id
+        ]
+        [requirement] = operation["security"]
+        # OHD lists the resource's scopes; the All scopes of its global security open it too
+        assert set(requirement["OAuth2"]) | {scopes.ALL_READ, scopes.ALL_READ_WRITE} == set(
+            scopes.read_scopes(resource)
+        )
+
+
+def test_the_copy_of_ohd_keeps_its_licence(spec):
+    licence = (SPEC_DIR / "LICENSE").read_text()
+    assert "MIT License" in licence
+    assert "Copyright (c) Aedes vereniging van woningcorporaties" in licence
+    assert spec["info"]["license"]["name"] == "Copyright (c) Aedes vereniging van woningcorporaties"
+    assert spec["info"]["version"].startswith("4.3")
