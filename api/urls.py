@@ -2,7 +2,7 @@
 our own OpenAPI schema with its Swagger UI and ReDoc pages (served from this site: the
 sidecar package's files, no CDN)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
 from . import docs, views
@@ -15,6 +15,8 @@ ohd_patterns = [
         views.OnderhoudsorderDetailView.as_view(),
         name="onderhoudsorder",
     ),
+    # Last: every other path under the base path is OHD's 404, as a Foutbericht.
+    re_path(r"^.*$", views.OhdNotFoundView.as_view()),
 ]
 
 app_name = "api"

@@ -5,6 +5,8 @@ come from there and from the REST_FRAMEWORK settings."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -94,3 +96,18 @@ class OnderhoudsorderDetailView(OhdView, generics.RetrieveAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class OhdNotFoundView(APIView):
+    """Any other path under the base path: OHD's 404 as a Foutbericht, not the portal's page
+    (a resource OHD defines but this portal does not serve yet answers so too)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        raise NotFound
+
+    post = put = patch = delete = get

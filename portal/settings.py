@@ -454,6 +454,8 @@ CELERY_BEAT_SCHEDULE = {
     "import-jobs-sweep": {"task": "portal.tasks.import_jobs_sweep", "schedule": 300.0},
     # Wrong claim tries older than the throttle's hour are deleted; the table stays small.
     "claim-attempts-prune": {"task": "portal.tasks.claim_attempts_prune", "schedule": 3600.0},
+    # Expired API tokens are deleted once an hour (each client fetches one an hour).
+    "api-tokens-clear": {"task": "api.tasks.api_tokens_clear", "schedule": 3600.0},
     # Imports whose start message the broker lost (it was down) are started after all.
     "import-jobs-requeue": {"task": "portal.tasks.import_jobs_requeue", "schedule": 300.0},
 }
