@@ -115,7 +115,10 @@ class ApiClientAdmin(OrganisationScopedAdmin):
             created_by=request.user,
         )
         # The admin goes on with `obj` (its log entry, the answer): it becomes the saved row.
-        obj.__dict__.update(new.api_client.__dict__)
+        saved = new.api_client
+        obj.pk, obj.application, obj.created_at = saved.pk, saved.application, saved.created_at
+        obj.created_by, obj.scopes = saved.created_by, saved.scopes
+        obj._state.adding, obj._state.db = False, saved._state.db
         request.new_api_client = new
 
     def response_add(self, request, obj, post_url_continue=None):

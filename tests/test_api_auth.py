@@ -7,6 +7,7 @@ import datetime
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import check_password
 from django.core.cache import cache
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from api.models import ApiClient
+from api.scopes import ASSOCIATION_DEFAULT_SCOPES
 from api.services import api_client_revoke
 from tests import factories
 from tests.test_api_helpers import OHD, api, new_client, token_for, token_response
@@ -46,6 +48,7 @@ def test_staff_make_a_client_for_their_association_and_it_fetches_a_token(
     form = client.get(ADD)
     assert form.status_code == 200
     assert 'name="contractor"' not in form.content.decode()
+    assert form.context["adminform"].form.initial["scopes"] == list(ASSOCIATION_DEFAULT_SCOPES)
     # when they add a client for their ERP
     response = client.post(
         ADD,
@@ -62,6 +65,7 @@ def test_staff_make_a_client_for_their_association_and_it_fetches_a_token(
     api_client = ApiClient.objects.select_related("application").get()
     assert api_client.organisation == organisation and api_client.contractor is None
     assert api_client.created_by == staff_user
+    assert LogEntry.objects.get().object_id == str(api_client.pk)
     assert api_client.application.client_id == client_id
     assert api_client.scope_list == [
         "OHD.Onderhoudsorders.Read",
