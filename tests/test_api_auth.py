@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import check_password
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
-from oauth2_provider.models import AccessToken
+from oauth2_provider.models import AccessToken, Application
 
 from api.models import ApiClient
 from api.scopes import ASSOCIATION_DEFAULT_SCOPES
@@ -245,3 +245,18 @@ def test_each_client_is_throttled_on_its_own_with_retry_after(settings, chain, o
 
 def test_the_token_url_is_named_in_our_schema():
     assert reverse("api:token") == "/api/oauth/token/"
+
+
+def test_an_oauth2_client_without_an_api_client_gets_no_token():
+    """A client made some other way (django-oauth-toolkit's own admin) has no owner, so no
+    scope: it is refused, never given a token that reaches everything."""
+
+    application = Application.objects.create(
+        name="Los",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret="geheim-geheim-geheim",
+    )
+    response = token_response(application.client_id, "geheim-geheim-geheim")
+    assert response.status_code == 401
+    assert not AccessToken.objects.exists()

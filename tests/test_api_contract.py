@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.cache import cache
+from drf_spectacular.generators import SchemaGenerator
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 from openapi_schema_validator import OAS30Validator
@@ -119,10 +120,33 @@ def test_every_answer_of_the_implemented_operations_keeps_to_ohd(openapi, foutbe
         for response, status in responses:
             assert response.status_code == status, (operation_id, response.content)
             check(openapi, foutbericht, response, operation_id)
+    # every operation we serve is checked here, under OHD's path and method for it
+    assert set(answers) == set(served_operations())
     # the bodies were not empty by accident
     full = answers["readOnderhoudsorderById"][0][0].json()
     assert full["afspraken"] and full["defecten"] and full["extra-attributen"]
     assert len(answers["listOnderhoudsorders"][0][0].json()) == 5
+
+
+def served_operations() -> dict[str, tuple[str, str]]:
+    """operationId -> (path under the base path, method) of our own schema (/api/schema/)."""
+    ours = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        operation["operationId"]: (path.removeprefix(OHD), method)
+        for path, item in ours["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def test_every_operation_we_serve_is_ohds_under_the_same_path_and_method(spec):
+    ohd = {
+        operation["operationId"]: (path, method)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    for operation_id, (path, method) in served_operations().items():
+        assert ohd.get(operation_id) == (path, method), operation_id
 
 
 def test_the_scopes_are_the_ones_ohd_names(spec):
