@@ -136,7 +136,10 @@ class ApiClientAdmin(OrganisationScopedAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description=_("Revoke the selected clients (their tokens stop working)"))
+    @admin.action(
+        description=_("Revoke the selected clients (their tokens stop working)"),
+        permissions=["change"],
+    )
     def revoke(self, request, queryset):
         revoked = 0
         for api_client in queryset.filter(is_active=True).order_by("pk"):

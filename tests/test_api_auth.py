@@ -260,3 +260,18 @@ def test_an_oauth2_client_without_an_api_client_gets_no_token():
     response = token_response(application.client_id, "geheim-geheim-geheim")
     assert response.status_code == 401
     assert not AccessToken.objects.exists()
+
+
+def test_staff_revoke_their_own_clients_only(client, staff_user, organisation):
+    mine = new_client(organisation=organisation, name="Ons ERP")
+    theirs = new_client(organisation=factories.OrganisationFactory(), name="Hun ERP")
+    client.force_login(staff_user)
+    response = client.post(
+        CHANGELIST,
+        {"action": "revoke", "_selected_action": [mine.api_client.pk, theirs.api_client.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert list(ApiClient.objects.filter(is_active=False)) == [mine.api_client]
+    assert token_response(theirs.client_id, theirs.client_secret).status_code == 200
+    assert token_response(mine.client_id, mine.client_secret).status_code == 401
