@@ -42,14 +42,6 @@ def _flatten(detail, prefix: str = "") -> list[str]:
     return [f"{prefix}: {text}" if prefix else text]
 
 
-def _first_code(codes) -> str:
-    if isinstance(codes, dict):
-        codes = list(codes.values())
-    if isinstance(codes, list | tuple):
-        return _first_code(codes[0]) if codes else "invalid"
-    return str(codes)
-
-
 def foutbericht_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response(
@@ -65,16 +57,14 @@ def foutbericht_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
+        # Not an API error (a bug): Django reports it and answers 500.
         return None
-    if isinstance(exc, exceptions.APIException):
-        if isinstance(exc, exceptions.ValidationError):
-            code = _first_code(exc.get_codes())
-            if code in ("required", "invalid", "null", "blank") or not code:
-                code = "invalid"
-        else:
-            code = exc.default_code if isinstance(exc.detail, dict | list) else exc.detail.code
-        text = "; ".join(_flatten(exc.detail)) or _("The request is not valid.")
+    # A refused input is "invalid" whatever the field's own reason; the text says which
+    # field and why.
+    if isinstance(exc, exceptions.ValidationError):
+        code = "invalid"
     else:
-        code, text = "error", _("The request could not be handled.")
+        code = exc.detail.code if hasattr(exc.detail, "code") else exc.default_code
+    text = "; ".join(_flatten(exc.detail)) or _("The request is not valid.")
     response.data = foutbericht(str(code), text)
     return response
