@@ -275,3 +275,13 @@ def test_staff_revoke_their_own_clients_only(client, staff_user, organisation):
     assert list(ApiClient.objects.filter(is_active=False)) == [mine.api_client]
     assert token_response(theirs.client_id, theirs.client_secret).status_code == 200
     assert token_response(mine.client_id, mine.client_secret).status_code == 401
+
+
+def test_a_logged_in_session_is_no_way_into_the_api(client, superuser, chain):
+    """Only a token opens the API: not the admin's or a planner's browser session."""
+    factories.routed_request_create(chain)
+    client.force_login(superuser)
+    for path in (f"{OHD}/ping", f"{OHD}/onderhoudsorders"):
+        response = client.get(path)
+        assert response.status_code == 401
+        assert response.json()["code"] == "not_authenticated"
