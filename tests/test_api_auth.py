@@ -9,7 +9,6 @@ import re
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import check_password
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
@@ -18,7 +17,14 @@ from api.models import ApiClient
 from api.scopes import ASSOCIATION_DEFAULT_SCOPES
 from api.services import api_client_revoke
 from tests import factories
-from tests.test_api_helpers import OHD, api, new_client, token_for, token_response
+from tests.test_api_helpers import (
+    OHD,
+    api,
+    new_client,
+    throttle_reset,
+    token_for,
+    token_response,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +37,6 @@ def shown_credentials(response) -> tuple[str, str]:
     client_id = re.search(r'<code id="client-id">([^<]+)</code>', html).group(1)
     secret = re.search(r'<code id="client-secret">([^<]+)</code>', html).group(1)
     return client_id, secret
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_staff_make_a_client_for_their_association_and_it_fetches_a_token(
@@ -232,8 +231,10 @@ def test_each_client_is_throttled_on_its_own_with_retry_after(settings, chain, o
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_client": "3/min"},
     }
-    busy = api(token_for(new_client(contractor=chain.contractor)))
-    calm = api(token_for(new_client(contractor=other_chain.contractor)))
+    busy_client = new_client(contractor=chain.contractor)
+    calm_client = new_client(contractor=other_chain.contractor)
+    throttle_reset(busy_client, calm_client)
+    busy, calm = api(token_for(busy_client)), api(token_for(calm_client))
     statuses = [busy.get(f"{OHD}/onderhoudsorders").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     refused = busy.get(f"{OHD}/ping")

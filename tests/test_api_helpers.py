@@ -5,6 +5,7 @@ import base64
 import dataclasses
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils import timezone
 from api.models import ApiClient
 from api.scopes import ASSOCIATION_DEFAULT_SCOPES, CONTRACTOR_DEFAULT_SCOPES
 from api.services import NewApiClient, api_client_create
+from api.throttling import ApiClientRateThrottle
 from contractors.models import Contractor
 from portal.models import Organisation
 from repairs.models import RepairRequest
@@ -32,6 +34,15 @@ def new_client(
     return api_client_create(
         name=name, scopes=scopes, contractor=contractor, organisation=organisation
     )
+
+
+def throttle_reset(*clients: NewApiClient) -> None:
+    """Forget the clients' past requests (a row id may be reused between tests on SQLite);
+    only their own keys, never the whole cache."""
+    for new in clients:
+        cache.delete(
+            ApiClientRateThrottle.cache_format % {"scope": "api_client", "ident": new.api_client.pk}
+        )
 
 
 def basic_auth(client_id: str, secret: str) -> str:

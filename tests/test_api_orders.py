@@ -7,7 +7,6 @@ missing one does; no token answers 401. Lists page as OHD does, and take as many
 import datetime
 
 import pytest
-from django.core.cache import cache
 
 from tests.queries import count_statements
 from tests.test_api_helpers import (
@@ -23,11 +22,6 @@ from tests.test_api_helpers import (
 pytestmark = pytest.mark.django_db
 
 LIST = f"{OHD}/onderhoudsorders"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    cache.clear()
 
 
 @pytest.fixture
