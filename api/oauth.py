@@ -1,10 +1,16 @@
-"""django-oauth-toolkit's validator, told about API clients: a revoked client gets no token
-and its tokens are refused, and a token is loaded with its client and owner in one query."""
+"""django-oauth-toolkit, told about API clients: a revoked client gets no token and its
+tokens are refused, a token is loaded with its client and owner in one query, and the token
+endpoint is throttled per caller address."""
 
 import hashlib
+import math
 
+from django.http import JsonResponse
+from oauth2_provider import views as oauth2_views
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from .throttling import TokenRateThrottle
 
 
 def _client_usable(application) -> bool:
@@ -45,3 +51,22 @@ class ApiClientValidator(OAuth2Validator):
             }
             return False
         return True
+
+
+class TokenView(oauth2_views.TokenView):
+    """The token endpoint (RFC 6749's errors, not OHD's: it is OAuth2's, not an OHD
+    operation). Past the rate a 429 with Retry-After, before any secret is checked."""
+
+    def post(self, request, *args, **kwargs):
+        throttle = TokenRateThrottle()
+        if not throttle.allow_request(request, self):
+            response = JsonResponse(
+                {
+                    "error": "too_many_requests",
+                    "error_description": "Too many token requests; try again later.",
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(math.ceil(throttle.wait() or 1))
+            return response
+        return super().post(request, *args, **kwargs)

@@ -5,7 +5,7 @@ sidecar package's files, no CDN)."""
 from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
-from . import docs, views
+from . import docs, oauth, views
 
 ohd_patterns = [
     path("ping", views.PingView.as_view(), name="ping"),
@@ -21,7 +21,7 @@ ohd_patterns = [
 
 app_name = "api"
 urlpatterns = [
-    path("oauth/token/", oauth2_views.TokenView.as_view(), name="token"),
+    path("oauth/token/", oauth.TokenView.as_view(), name="token"),
     path("oauth/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("vera/ohd/v4/", include(ohd_patterns)),
     path("schema/", docs.SchemaView.as_view(), name="schema"),

@@ -342,7 +342,13 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiClientAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasOhdScope"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_client": env.str("API_THROTTLE_RATE", default="600/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api_client": env.str("API_THROTTLE_RATE", default="600/min"),
+        # token requests per caller address (each wrong secret costs a password hash)
+        "api_token": env.str("API_TOKEN_THROTTLE_RATE", default="30/min"),
+    },
+    # The caller's address behind this many proxies (as django-axes reads it).
+    "NUM_PROXIES": env.int("PROXY_COUNT", default=0),
     "DEFAULT_PAGINATION_CLASS": "api.pagination.OhdPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

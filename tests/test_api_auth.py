@@ -9,6 +9,7 @@ import re
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import check_password
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
@@ -286,3 +287,38 @@ def test_a_logged_in_session_is_no_way_into_the_api(client, superuser, chain):
         response = client.get(path)
         assert response.status_code == 401
         assert response.json()["code"] == "not_authenticated"
+
+
+def test_the_token_endpoint_is_throttled_per_address_before_checking_a_secret(settings, chain):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "api_token": "2/min",
+        },
+    }
+    new = new_client(contractor=chain.contractor)
+    other = new_client(contractor=chain.contractor, name="Tweede systeem")
+    statuses = [token_response(new.client_id, "fout").status_code for _ in range(2)]
+    refused = token_response(new.client_id, new.client_secret)
+    assert statuses == [401, 401]
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "too_many_requests"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert not AccessToken.objects.exists()
+    # another client from the same address is counted on its own
+    assert token_response(other.client_id, other.client_secret).status_code == 200
+
+
+def test_a_client_may_send_its_credentials_in_the_body(chain):
+    new = new_client(contractor=chain.contractor)
+    response = Client().post(
+        reverse("api:token"),
+        {
+            "grant_type": "client_credentials",
+            "client_id": new.client_id,
+            "client_secret": new.client_secret,
+        },
+    )
+    assert response.status_code == 200
+    assert api(response.json()["access_token"]).get(f"{OHD}/ping").status_code == 200
