@@ -21,6 +21,7 @@ from tests import factories
 from tests.test_api_helpers import (
     OHD,
     api,
+    basic_auth,
     new_client,
     throttle_reset,
     token_for,
@@ -322,3 +323,15 @@ def test_a_client_may_send_its_credentials_in_the_body(chain):
     )
     assert response.status_code == 200
     assert api(response.json()["access_token"]).get(f"{OHD}/ping").status_code == 200
+
+
+def test_a_client_revokes_its_own_token(chain):
+    new = new_client(contractor=chain.contractor)
+    token = token_for(new)
+    response = Client().post(
+        reverse("api:revoke-token"),
+        {"token": token},
+        HTTP_AUTHORIZATION=basic_auth(new.client_id, new.client_secret),
+    )
+    assert response.status_code == 200
+    assert api(token).get(f"{OHD}/ping").status_code == 401
