@@ -38,9 +38,7 @@ class ApiClientAddForm(forms.ModelForm):
         if "contractor" in self.fields and bool(cleaned.get("contractor")) == bool(
             cleaned.get("organisation")
         ):
-            raise ValidationError(
-                _("Choose either a contractor or a housing association, not both.")
-            )
+            raise ValidationError(_("Choose one: a contractor or a housing association."))
         return cleaned
 
 
