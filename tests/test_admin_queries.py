@@ -143,9 +143,11 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
         20,
     ),
     ApiClient: (
-        lambda staff_user, org: api_client_create(
-            name=f"ERP {next(_numbers)}", scopes=["OHD.Onderhoudsorders.Read"], organisation=org
-        ).api_client,
+        lambda staff_user, org: (
+            api_client_create(
+                name=f"ERP {next(_numbers)}", scopes=["OHD.Onderhoudsorders.Read"], organisation=org
+            ).api_client
+        ),
         8,
     ),
 }

@@ -246,9 +246,11 @@ SCREENS: dict[type[models.Model], Screen] = {
     ),
     # The association's ERP clients of the machine interface (the secret is shown once).
     ApiClient: Screen(
-        lambda org: api_client_create(
-            name=f"ERP {org.slug}", scopes=["OHD.Onderhoudsorders.Read"], organisation=org
-        ).api_client,
+        lambda org: (
+            api_client_create(
+                name=f"ERP {org.slug}", scopes=["OHD.Onderhoudsorders.Read"], organisation=org
+            ).api_client
+        ),
         lambda obj: obj.name,
         frozenset({"organisation"}),
     ),
