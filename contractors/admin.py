@@ -116,8 +116,42 @@ class ContractTypeFeeInline(ScopedTabularInline):
     extra = 0
 
 
+NORM_FIELDS = ("emergency_on_site_hours", "appointment_working_days", "completion_working_days")
+
+
+class ContractAdminForm(forms.ModelForm):
+    """A norm time left empty takes the default of Dutch practice (the field's default)."""
+
+    class Meta:
+        model = Contract
+        fields = (
+            "organisation",
+            "contractor",
+            "area",
+            "valid_from",
+            "valid_until",
+            "fee_per_dwelling_year",
+            "sroi_pledge_percent",
+            *NORM_FIELDS,
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in NORM_FIELDS:
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in NORM_FIELDS:
+            if name in self.fields and cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = Contract._meta.get_field(name).default
+        return cleaned
+
+
 @admin.register(Contract)
 class ContractAdmin(OrganisationScopedAdmin):
+    form = ContractAdminForm
     list_display = [
         "contractor",
         "area",
@@ -138,6 +172,16 @@ class ContractAdmin(OrganisationScopedAdmin):
     fieldsets = (
         (None, {"fields": ("organisation", "contractor", "area", "valid_from", "valid_until")}),
         (_("Fee and social return"), {"fields": ("fee_per_dwelling_year", "sroi_pledge_percent")}),
+        (
+            _("Norm times"),
+            {
+                "fields": (
+                    "emergency_on_site_hours",
+                    "appointment_working_days",
+                    "completion_working_days",
+                )
+            },
+        ),
         (
             _("Today"),
             {"fields": ("dwellings_today", "annual_fee_today", "fee_per_repair")},

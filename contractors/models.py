@@ -326,6 +326,24 @@ class Contract(models.Model):
         default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    # Norm times per urgency (defaults of Dutch practice); repairs.norms turns them into a
+    # request's deadlines when it is routed.
+    emergency_on_site_hours = models.PositiveSmallIntegerField(
+        _("emergency: on site within (hours)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
+    appointment_working_days = models.PositiveSmallIntegerField(
+        _("repair: visit within (working days)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    completion_working_days = models.PositiveSmallIntegerField(
+        _("repair: completed within (working days)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Working days skip weekends and Dutch public holidays."),
+    )
 
     objects = ContractQuerySet.as_manager()
 
@@ -344,6 +362,17 @@ class Contract(models.Model):
             models.CheckConstraint(
                 condition=Q(sroi_pledge_percent__gte=0, sroi_pledge_percent__lte=100),
                 name="contract_sroi_pledge_percentage",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    emergency_on_site_hours__gte=1,
+                    appointment_working_days__gte=1,
+                    completion_working_days__gte=F("appointment_working_days"),
+                ),
+                name="contract_norms_ordered",
+                violation_error_message=_(
+                    "Norm times are at least 1, and completion is not before the visit."
+                ),
             ),
         ]
 

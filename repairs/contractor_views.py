@@ -33,7 +33,10 @@ QUEUE_LABELS = {
     "plan": gettext_lazy("To be planned"),
     "planned": gettext_lazy("Planned"),
     "today": gettext_lazy("Today"),
-    "overdue": gettext_lazy("Overdue"),
+    # a planned visit whose daypart is over and nobody recorded it
+    "overdue": gettext_lazy("Visit not recorded"),
+    # open past the latest completion of the contract's norms
+    "late": gettext_lazy("Past the deadline"),
     "emergency": gettext_lazy("Emergency"),
     "all": gettext_lazy("All requests"),
 }

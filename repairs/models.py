@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -264,6 +265,17 @@ class RepairRequest(models.Model):
         blank=True,
         help_text=_("Written by the automatic planning when it finds no free time."),
     )
+    # The contract's norms counted from the report (repairs.norms), set when the request is
+    # routed or assigned; empty before routing and for requests routed before norms existed.
+    visit_due_at = models.DateTimeField(_("visit due by"), null=True, blank=True)
+    complete_due_at = models.DateTimeField(
+        _("latest completion (VERA uitersteGereeddatum)"), null=True, blank=True
+    )
+    # Written by the periodic escalation when it queues each mail (once per key), and read by it.
+    escalated_to_planner_at = models.DateTimeField(
+        _("late: planners told at"), null=True, blank=True
+    )
+    escalated_to_staff_at = models.DateTimeField(_("late: staff told at"), null=True, blank=True)
 
     objects = RepairRequestQuerySet.as_manager()
 
@@ -343,6 +355,22 @@ class RepairRequest(models.Model):
                 name="request_completed_at",
             ),
             models.Index(fields=["dwelling", "-created_at"], name="request_dwelling_created"),
+            # The planner's list of open requests past their deadline, the latest first due.
+            models.Index(
+                fields=["contractor", "complete_due_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES), complete_due_at__isnull=False),
+                name="request_contractor_late",
+            ),
+            # The escalation sweep: open requests not yet escalated to staff, by deadline.
+            models.Index(
+                fields=["complete_due_at"],
+                condition=Q(
+                    status__in=sorted(OPEN_STATUSES),
+                    complete_due_at__isnull=False,
+                    escalated_to_staff_at__isnull=True,
+                ),
+                name="request_late_to_escalate",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -361,6 +389,14 @@ class RepairRequest(models.Model):
     @property
     def vera_channel(self) -> str:
         return Channel(self.channel).vera_code
+
+    def is_late(self, now=None) -> bool:
+        """Open and past its latest completion."""
+        return (
+            self.status in OPEN_STATUSES
+            and self.complete_due_at is not None
+            and self.complete_due_at <= (now or timezone.now())
+        )
 
 
 class UnroutedRequest(RepairRequest):

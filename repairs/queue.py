@@ -16,7 +16,7 @@ from .lifecycle import OPEN_STATUSES, Status
 from .models import IS_OPEN, Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
 from .selectors import waiting_for_a_visit
 
-QUEUES = ("new", "plan", "planned", "today", "overdue", "emergency", "all")
+QUEUES = ("new", "plan", "planned", "today", "overdue", "late", "emergency", "all")
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -59,7 +59,8 @@ def work_queue(
     only while its
     request is scheduled (planning moves the request to scheduled; recording, moving and
     cancelling take the visit off "planned"), so today's and overdue visits are looked up
-    among the contractor's scheduled requests only."""
+    among the contractor's scheduled requests only. "late" holds the open requests past
+    their latest completion (repairs.norms), by deadline (request_contractor_late)."""
     requests = visible_requests(membership=membership)
     now = timezone.now()
     start, end = _day_bounds(timezone.localdate())
@@ -92,6 +93,13 @@ def work_queue(
         requests = requests.filter(status=Status.SCHEDULED).filter(
             Exists(planned.filter(ends_at__lt=now))
         )
+    elif queue == "late":
+        # Open and past the latest completion, the longest overdue first
+        # (request_contractor_late holds the open requests with a deadline, by deadline).
+        requests = requests.filter(
+            status__in=sorted(OPEN_STATUSES), complete_due_at__isnull=False
+        ).filter(complete_due_at__lte=now)
+        order = ("complete_due_at", "pk")
     elif queue == "emergency":
         requests = requests.filter(is_urgent=True, status__in=sorted(OPEN_STATUSES))
     elif queue == "all":

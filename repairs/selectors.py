@@ -215,6 +215,17 @@ def emergencies_unconfirmed(*, now: datetime.datetime) -> QuerySet[RepairRequest
     ).filter(status__in=EMERGENCY_AWAITS_CONTRACTOR)
 
 
+def requests_to_escalate(*, now: datetime.datetime) -> QuerySet[RepairRequest]:
+    """Open requests past their latest completion, not yet escalated to staff (the index
+    request_late_to_escalate holds exactly these, by deadline)."""
+    return RepairRequest.objects.filter(
+        status__in=sorted(OPEN_STATUSES),
+        complete_due_at__isnull=False,
+        escalated_to_staff_at__isnull=True,
+        complete_due_at__lte=now,
+    )
+
+
 # -- the material-reuse register -------------------------------------------------------------
 
 AMSTERDAM = ZoneInfo(settings.TIME_ZONE)

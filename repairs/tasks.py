@@ -61,3 +61,11 @@ def emergency_alerts_send() -> int:
     """Every 5 minutes: alert staff about emergencies unconfirmed after 2 hours; once each.
     The alerts are queued in the outbox and sent from here; a failed one is retried there."""
     return outbox_send_keys(services.emergency_alerts_queue(now=timezone.now()))
+
+
+@shared_task
+def late_requests_escalate() -> int:
+    """Every 15 minutes: requests past their latest completion are escalated, first to the
+    contractor's planners, a working day later to the association's staff; each step once
+    (its column says it is done). The mails are queued in the outbox and sent from here."""
+    return outbox_send_keys(services.late_requests_escalate(now=timezone.now()))

@@ -10,6 +10,8 @@ month's grades, first-time fixes and lead times describe the same requests.
 - first-time-fix rate: completed at the first visit with access / completed;
 - lead time: report to completion, median and 90th percentile (continuous percentile);
 - emergencies within 24 hours: urgent requests completed within 24 h / urgent completed;
+- within norm, emergencies and other repairs apart: completed by the request's latest
+  completion (set from its contract's norm times when routed) / completed with one;
 - appointments kept: visits recorded as done before their daypart ended / visits that were
   due (done, or planned with the daypart over), by the month of the visit;
 - no-access visits: visits recorded as “no access”, by the month of the visit.
@@ -45,6 +47,10 @@ from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitO
 from .models import InvitationStatus, KpiMonth, SurveyInvitation
 
 AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
+
+# Completed by the latest completion of the contract's norms (requests routed before norms
+# existed have none, and count neither way).
+WITHIN_NORM = Q(complete_due_at__isnull=False, completed_at__lte=F("complete_due_at"))
 
 
 class DurationSeconds(Func):
@@ -151,6 +157,12 @@ class KpiRow:
     visits_due: int = 0
     visits_kept: int = 0
     no_access_visits: int = 0
+    # Completed requests with a deadline from their contract's norms (repairs.norms), and
+    # those completed by it; emergencies and other repairs apart.
+    emergencies_with_norm: int = 0
+    emergencies_within_norm: int = 0
+    repairs_with_norm: int = 0
+    repairs_within_norm: int = 0
 
     @staticmethod
     def _share(part: int, whole: int) -> Decimal | None:
@@ -179,6 +191,14 @@ class KpiRow:
     @property
     def emergency_rate(self) -> Decimal | None:
         return self._share(self.emergencies_within_24h, self.emergencies)
+
+    @property
+    def emergency_norm_rate(self) -> Decimal | None:
+        return self._share(self.emergencies_within_norm, self.emergencies_with_norm)
+
+    @property
+    def repair_norm_rate(self) -> Decimal | None:
+        return self._share(self.repairs_within_norm, self.repairs_with_norm)
 
     @property
     def kept_rate(self) -> Decimal | None:
@@ -254,6 +274,10 @@ def kpi_rows(
                     is_urgent=True, completed_at__lte=F("created_at") + datetime.timedelta(hours=24)
                 ),
             ),
+            emergencies_norm=Count("pk", filter=Q(is_urgent=True, complete_due_at__isnull=False)),
+            emergencies_in_norm=Count("pk", filter=WITHIN_NORM & Q(is_urgent=True)),
+            repairs_norm=Count("pk", filter=Q(is_urgent=False, complete_due_at__isnull=False)),
+            repairs_in_norm=Count("pk", filter=WITHIN_NORM & Q(is_urgent=False)),
         )
         .order_by()
     )
@@ -271,6 +295,10 @@ def kpi_rows(
         target.lead_p90_hours = _hours(item["p90"])
         target.emergencies = item["emergencies"]
         target.emergencies_within_24h = item["emergencies_in_time"]
+        target.emergencies_with_norm = item["emergencies_norm"]
+        target.emergencies_within_norm = item["emergencies_in_norm"]
+        target.repairs_with_norm = item["repairs_norm"]
+        target.repairs_within_norm = item["repairs_in_norm"]
 
     invitations = (
         scoped(
@@ -384,6 +412,10 @@ ROLLUP_SUMS = (
     "visits_due",
     "visits_kept",
     "no_access_visits",
+    "emergencies_with_norm",
+    "emergencies_within_norm",
+    "repairs_with_norm",
+    "repairs_within_norm",
 )
 
 

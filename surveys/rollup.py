@@ -36,6 +36,7 @@ from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitO
 from .kpis import (
     AMSTERDAM,
     ROLLUP_SUMS,
+    WITHIN_NORM,
     DurationSeconds,
     next_month,
     pack_seconds,
@@ -149,6 +150,10 @@ def kpi_month_refresh(
                 Q(is_urgent=True, completed_at__lte=F("created_at") + datetime.timedelta(hours=24)),
                 output_field=BooleanField(),
             ),
+            has_norm=ExpressionWrapper(
+                Q(complete_due_at__isnull=False), output_field=BooleanField()
+            ),
+            in_norm=ExpressionWrapper(WITHIN_NORM, output_field=BooleanField()),
             invitation_status=F("survey_invitation__status"),
             grade=F("survey_invitation__response__overall_grade"),
         )
@@ -160,6 +165,8 @@ def kpi_month_refresh(
             urgent,
             lead,
             in_time,
+            has_norm,
+            in_norm,
             invitation_status,
             grade,
         ) in requests.values_list(
@@ -170,6 +177,8 @@ def kpi_month_refresh(
             "is_urgent",
             "lead",
             "in_time",
+            "has_norm",
+            "in_norm",
             "invitation_status",
             "grade",
         ).order_by():
@@ -179,6 +188,9 @@ def kpi_month_refresh(
                 target["first_time_fixes"] += first_time_fix is True
                 target["emergencies"] += bool(urgent)
                 target["emergencies_within_24h"] += bool(urgent and in_time)
+                norm = "emergencies" if urgent else "repairs"
+                target[f"{norm}_with_norm"] += bool(has_norm)
+                target[f"{norm}_within_norm"] += bool(has_norm and in_norm)
                 if lead is not None:
                     target["leads"].append(lead)
             if invitation_status in SENT_STATUSES:

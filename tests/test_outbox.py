@@ -698,6 +698,8 @@ HANDLER_NAMES = {
     "repairs.unrouted_alert",
     "surveys.follow_up_alert",
 }
+# Handlers registered by name from the start, so the renaming migration 0002 never knew them.
+HANDLERS_NAMED_FROM_THE_START = {"repairs.late_planner_mail", "repairs.late_staff_mail"}
 
 
 def mail_payload(key: str) -> dict:
@@ -754,7 +756,7 @@ def test_every_handler_is_known_by_name_once_django_has_started():
     )
 
     # then every app's ready() registered its handlers
-    assert set(done.stdout.split()) == HANDLER_NAMES
+    assert set(done.stdout.split()) == HANDLER_NAMES | HANDLERS_NAMED_FROM_THE_START
 
 
 def test_an_unknown_handler_is_refused_when_queued_and_recorded_when_sent(db):

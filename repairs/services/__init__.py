@@ -1,7 +1,8 @@
 """Every write to repairs, one module per entity: requests (report, route, cancel, reject,
 the staff's and contractor's actions), appointments (the one way a visit is created in a
-slot, moving, planning, reminders), visits (outcome, photos, reuse) and alerts (the staff's
-mails). Each transition is one call that checks and records it (base).
+slot, moving, planning, reminders), visits (outcome, photos, reuse), alerts (the staff's
+mails) and escalation (requests past their deadline). Each transition is one call that
+checks and records it (base).
 
 The names below are the public ones; callers may import them from here. Reads (free slots,
 what waits to be planned, craftsmen, unconfirmed emergencies) are in repairs.selectors."""
@@ -43,6 +44,13 @@ from .base import (
     repair_event_record,
     repair_request_lock,
     repair_request_transition,
+)
+from .escalation import (
+    escalation_key,
+    late_planner_mail_send,
+    late_requests_escalate,
+    late_staff_mail_send,
+    repair_request_escalate,
 )
 from .requests import (
     repair_request_assign_contract,
@@ -90,6 +98,10 @@ __all__ = [
     "emergency_alert_key",
     "emergency_alert_send",
     "emergency_alerts_queue",
+    "escalation_key",
+    "late_planner_mail_send",
+    "late_requests_escalate",
+    "late_staff_mail_send",
     "photo_files_removed_on_failure",
     "photos_store",
     "repair_event_record",
@@ -97,6 +109,7 @@ __all__ = [
     "repair_request_assign_contract",
     "repair_request_cancel",
     "repair_request_confirm_emergency",
+    "repair_request_escalate",
     "repair_request_lock",
     "repair_request_reject",
     "repair_request_report",

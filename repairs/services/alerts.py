@@ -22,7 +22,7 @@ from ..models import RepairRequest
 from ..selectors import emergencies_unconfirmed
 
 
-def _staff_mail(
+def staff_mail(
     *, key: str, repair_request: RepairRequest, subject: str, template: str, context: dict
 ) -> None:
     """Write a staff mail from its template and send it once by key, to the staff of the
@@ -68,7 +68,7 @@ def repair_request_alert_unrouted(*, repair_request_id: int) -> bool:
     )
     if repair_request is None:
         return False
-    _staff_mail(
+    staff_mail(
         key=unrouted_alert_key(repair_request.pk),
         repair_request=repair_request,
         subject=_("Repair request %(reference)s could not be routed")
@@ -122,7 +122,7 @@ def emergency_alert_send(*, repair_request_id: int, now: datetime.datetime | Non
     )
     if repair_request is None:
         return False
-    _staff_mail(
+    staff_mail(
         key=emergency_alert_key(repair_request.pk),
         repair_request=repair_request,
         subject=_("Emergency %(reference)s not confirmed after 2 hours")

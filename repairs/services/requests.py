@@ -22,6 +22,7 @@ from ..models import (
     RepairRequest,
     Responsibility,
 )
+from ..norms import deadlines_apply
 from ..notifications import contractor_notification_queue
 from ..photos import CleanPhoto
 from .alerts import unrouted_alert_queue
@@ -70,12 +71,13 @@ def repair_request_route(
     repair_request.contract = contract
     repair_request.contractor_id = contract.contractor_id
     repair_request.routed_at = timezone.now()
+    deadlines = deadlines_apply(repair_request, contract)
     return repair_request_transition(
         repair_request=repair_request,
         status=Status.ROUTED,
         actor=actor,
         data={"contractor": contract.contractor.name, "area": contract.area.name},
-        update_fields=("contract", "contractor", "routed_at"),
+        update_fields=("contract", "contractor", "routed_at", *deadlines),
     )
 
 
@@ -290,11 +292,12 @@ def repair_request_assign_contract(
     repair_request.contract = contract
     repair_request.contractor_id = contract.contractor_id
     repair_request.routed_at = timezone.now()
+    deadlines = deadlines_apply(repair_request, contract)
     return repair_request_transition(
         repair_request=repair_request,
         status=Status.ROUTED,
         actor=actor,
         note=_("Assigned by hand by staff."),
         data={"contractor": contract.contractor.name, "area": contract.area.name, "by_hand": True},
-        update_fields=("contract", "contractor", "routed_at"),
+        update_fields=("contract", "contractor", "routed_at", *deadlines),
     )
