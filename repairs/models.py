@@ -395,7 +395,7 @@ class RepairRequest(models.Model):
         return (
             self.status in OPEN_STATUSES
             and self.complete_due_at is not None
-            and self.complete_due_at <= (now or timezone.now())
+            and self.complete_due_at < (now or timezone.now())
         )
 
 

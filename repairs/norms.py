@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.utils import formats
 
 from contractors.models import Contract
 
@@ -89,6 +90,18 @@ def deadlines_for(
 def last_day(due_at: datetime.datetime) -> datetime.date:
     """The date a working-day deadline reads as: the last day on which it is still in time."""
     return (due_at.astimezone(AMSTERDAM) - datetime.timedelta(microseconds=1)).date()
+
+
+def deadline_text(repair_request) -> str:
+    """A request's latest completion as people read it, in the active language: an
+    emergency's to the minute ('4 March 2026 10:15'), a working-day deadline as its last day
+    ('14 April 2026'); '' without one."""
+    due = repair_request.complete_due_at
+    if due is None:
+        return ""
+    if repair_request.is_urgent:
+        return formats.date_format(due.astimezone(AMSTERDAM), "j F Y H:i")
+    return formats.date_format(last_day(due), "j F Y")
 
 
 DEADLINE_FIELDS = (

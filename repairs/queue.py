@@ -98,7 +98,7 @@ def work_queue(
         # (request_contractor_late holds the open requests with a deadline, by deadline).
         requests = requests.filter(
             status__in=sorted(OPEN_STATUSES), complete_due_at__isnull=False
-        ).filter(complete_due_at__lte=now)
+        ).filter(complete_due_at__lt=now)
         order = ("complete_due_at", "pk")
     elif queue == "emergency":
         requests = requests.filter(is_urgent=True, status__in=sorted(OPEN_STATUSES))

@@ -222,7 +222,7 @@ def requests_to_escalate(*, now: datetime.datetime) -> QuerySet[RepairRequest]:
         status__in=sorted(OPEN_STATUSES),
         complete_due_at__isnull=False,
         escalated_to_staff_at__isnull=True,
-        complete_due_at__lte=now,
+        complete_due_at__lt=now,
     )
 
 

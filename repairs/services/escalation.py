@@ -23,7 +23,7 @@ from portal.mail import mail_send_once
 
 from ..lifecycle import OPEN_STATUSES
 from ..models import RepairRequest
-from ..norms import AMSTERDAM, working_day_before
+from ..norms import AMSTERDAM, deadline_text, working_day_before
 from ..selectors import requests_to_escalate
 from .alerts import staff_mail
 
@@ -99,10 +99,9 @@ def _load(repair_request_id: int) -> RepairRequest | None:
 
 
 def _context(repair_request: RepairRequest) -> dict:
-    due = timezone.localtime(repair_request.complete_due_at, AMSTERDAM)
     return {
         "request": repair_request,
-        "due": formats.date_format(due, "j F Y H:i"),
+        "due": deadline_text(repair_request),
         "reported": formats.date_format(
             timezone.localtime(repair_request.created_at, AMSTERDAM), "j F Y H:i"
         ),

@@ -1,10 +1,8 @@
-"""A request's deadline from its contract's norms (repairs.norms), as people read it: an
-emergency's to the minute, a working-day deadline as the last day it is in time."""
+"""A request's deadline from its contract's norms (repairs.norms), as people read it."""
 
 from django import template
-from django.utils import formats, timezone
 
-from ..norms import AMSTERDAM, last_day
+from ..norms import deadline_text
 
 register = template.Library()
 
@@ -12,12 +10,7 @@ register = template.Library()
 @register.filter
 def deadline(repair_request) -> str:
     """'14 April 2026' or, for an emergency, '4 March 2026 10:15'; '' without a deadline."""
-    due = repair_request.complete_due_at
-    if due is None:
-        return ""
-    if repair_request.is_urgent:
-        return formats.date_format(timezone.localtime(due, AMSTERDAM), "j F Y H:i")
-    return formats.date_format(last_day(due), "j F Y")
+    return deadline_text(repair_request)
 
 
 @register.filter
