@@ -1,11 +1,13 @@
-"""Our rows in OHD's words: field names, nesting and reference codes as OHD.yaml writes them.
+"""Our rows in OHD's words: field names, nesting and reference codes as OHD.yaml writes them,
+and in our schema under OHD's component names (a resource's own parts prefixed with it, as
+OHD does: Onderhoudsorders-Afspraak is not Afspraken-Afspraak).
 
 Fields without a value are left out rather than sent as null (OHD's schemas allow no null).
 Dates and times are in UTC with a Z, as OHD's validation patterns ask."""
 
 import datetime
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from repairs.models import Appointment, RepairRequest
@@ -40,6 +42,7 @@ class SleutelsSerializer(serializers.Serializer):
     code = serializers.CharField(required=False)
 
 
+@extend_schema_serializer(component_name="Onderhoudsorders-Afspraak")
 class AfspraakSerializer(serializers.Serializer):
     id = serializers.CharField()
     status = ReferentiedataSerializer()
@@ -47,6 +50,7 @@ class AfspraakSerializer(serializers.Serializer):
     einddatum = serializers.DateTimeField()
 
 
+@extend_schema_serializer(component_name="Onderhoudsorders-Defect")
 class DefectSerializer(serializers.Serializer):
     soort = ReferentiedataSerializer()
     locatie = ReferentiedataSerializer()
@@ -55,6 +59,7 @@ class DefectSerializer(serializers.Serializer):
     eenheid = SleutelsSerializer()
 
 
+@extend_schema_serializer(component_name="Onderhoudsorders-Onderhoudstaak")
 class OnderhoudstaakSerializer(serializers.Serializer):
     specialisme = ReferentiedataSerializer()
 
@@ -73,6 +78,7 @@ def appointment_data(appointment: Appointment) -> dict:
     }
 
 
+@extend_schema_serializer(component_name="Onderhoudsorders-Onderhoudsorderbericht")
 class OnderhoudsorderSerializer(serializers.Serializer):
     """A routed repair request as the contractor's order (Onderhoudsorders-Onderhoudsorder).
 
