@@ -3,6 +3,7 @@ included, is checked against the project's copy of VERA's OHD.yaml (openapi-core
 its content type and the headers the operation declares), and every error body against OHD's
 Foutbericht. The copy carries its licence, and the scopes the API knows are OHD's."""
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,14 @@ from tests.test_api_helpers import (
 SPEC_DIR = Path(__file__).resolve().parents[1] / "api" / "spec"
 
 
+@functools.cache
+def ohd_spec() -> dict:
+    return yaml.safe_load((SPEC_DIR / "OHD.yaml").read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def spec() -> dict:
-    return yaml.safe_load((SPEC_DIR / "OHD.yaml").read_text(encoding="utf-8"))
+    return ohd_spec()
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +53,42 @@ def foutbericht(spec) -> OAS30Validator:
     return OAS30Validator({"$ref": "urn:ohd#/components/schemas/Foutbericht"}, registry=registry)
 
 
+def _resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _properties(spec: dict, schema: dict) -> dict[str, dict]:
+    """The properties a schema names, through $ref and allOf (OHD nests both)."""
+    schema = _resolve(spec, schema)
+    found = dict(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        found |= _properties(spec, part)
+    return found
+
+
+def unknown_fields(spec: dict, schema: dict, value, path: str = "") -> list[str]:
+    """Field names in `value` that OHD's schema does not name. OHD allows extra fields, so a
+    misspelt name would validate; this catches it."""
+    schema = _resolve(spec, schema)
+    if isinstance(value, list):
+        return [
+            name
+            for number, item in enumerate(value)
+            for name in unknown_fields(spec, schema.get("items", {}), item, f"{path}[{number}]")
+        ]
+    if not isinstance(value, dict):
+        return []
+    properties = _properties(spec, schema)
+    return [f"{path}.{key}" for key in value if key not in properties] + [
+        name
+        for key, item in value.items()
+        if key in properties
+        for name in unknown_fields(spec, properties[key], item, f"{path}.{key}")
+    ]
+
+
 def check(openapi, foutbericht, response, operation_id: str) -> None:
     """The answer as OHD's operation allows it; an error also as a Foutbericht."""
     request = DjangoOpenAPIRequest(response.wsgi_request)
@@ -55,6 +97,10 @@ def check(openapi, foutbericht, response, operation_id: str) -> None:
     operation = openapi.spec / "paths" / path / request.method
     assert operation["operationId"] == operation_id
     openapi.validate_response(request, DjangoOpenAPIResponse(response))
+    if response.status_code == 200 and response.content:
+        raw = ohd_spec()["paths"][path][request.method]
+        declared = raw["responses"]["200"]["content"]["application/json"]["schema"]
+        assert unknown_fields(ohd_spec(), declared, response.json()) == []
     if response.status_code >= 400:
         errors = [error.message for error in foutbericht.iter_errors(response.json())]
         assert errors == []
