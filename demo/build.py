@@ -44,6 +44,7 @@ from repairs.models import (
     RepairRequest,
     VisitOutcome,
 )
+from repairs.norms import deadlines_for
 from repairs.selectors import slots_free_for
 from repairs.services import (
     appointment_event_data,
@@ -385,9 +386,21 @@ def _reports_write(
                 note=note,
                 update_fields=update_fields,
             )
+        # Its deadlines count from the day it was reported, as routing would have set them.
+        deadlines = (
+            deadlines_for(
+                reported_at=reported,
+                is_urgent=repair_request.is_urgent,
+                contract=repair_request.contract,
+            )
+            if repair_request.contract_id
+            else None
+        )
         RepairRequest.objects.filter(pk=repair_request.pk).update(
             created_at=reported,
             routed_at=reported if repair_request.routed_at else None,
+            visit_due_at=deadlines.visit_due_at if deadlines else None,
+            complete_due_at=deadlines.complete_due_at if deadlines else None,
         )
         RepairEvent.objects.filter(request=repair_request).exclude(
             status__in=[Status.COMPLETED, Status.CANCELLED, Status.REJECTED]
