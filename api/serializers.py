@@ -100,6 +100,7 @@ class OnderhoudsorderSerializer(serializers.Serializer):
     status = serializers.SerializerMethodField()
     opdrachtdatum = serializers.SerializerMethodField()
     technischGereeddatum = serializers.SerializerMethodField()
+    uitersteGereeddatum = serializers.SerializerMethodField()
     afspraken = serializers.SerializerMethodField()
     defecten = serializers.SerializerMethodField()
     onderhoudstaken = serializers.SerializerMethodField()
@@ -133,6 +134,11 @@ class OnderhoudsorderSerializer(serializers.Serializer):
     @extend_schema_field(serializers.DateTimeField())
     def get_technischGereeddatum(self, order: RepairRequest) -> str | None:
         return utc(order.completed_at)
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_uitersteGereeddatum(self, order: RepairRequest) -> str | None:
+        """The contract's norm: the latest moment the repair should be done."""
+        return utc(order.complete_due_at)
 
     @extend_schema_field(AfspraakSerializer(many=True))
     def get_afspraken(self, order: RepairRequest) -> list[dict]:

@@ -3,6 +3,7 @@ included, is checked against the project's copy of VERA's OHD.yaml (openapi-core
 its content type and the headers the operation declares), and every error body against OHD's
 Foutbericht. The copy carries its licence, and the scopes the API knows are OHD's."""
 
+import datetime
 import functools
 from pathlib import Path
 
@@ -114,7 +115,8 @@ def test_every_answer_of_the_implemented_operations_keeps_to_ohd(openapi, foutbe
     orders_create(world.chain_xa, 3)
     world.xb.is_urgent = True
     world.xb.access_notes = "Sleutel bij de buren"
-    world.xb.save(update_fields=["is_urgent", "access_notes"])
+    world.xb.complete_due_at = world.xb.created_at + datetime.timedelta(days=14)
+    world.xb.save(update_fields=["is_urgent", "access_notes", "complete_due_at"])
     contractor_client = new_client(contractor=world.x)
     throttle_reset(contractor_client)
     contractor = api(token_for(contractor_client))
@@ -179,6 +181,7 @@ def test_every_answer_of_the_implemented_operations_keeps_to_ohd(openapi, foutbe
     # the bodies were not empty by accident
     full = answers["readOnderhoudsorderById"][0][0].json()
     assert full["afspraken"] and full["defecten"] and full["extra-attributen"]
+    assert full["uitersteGereeddatum"]
     assert len(answers["listOnderhoudsorders"][0][0].json()) == 5
 
 

@@ -7,7 +7,9 @@ missing one does; no token answers 401. Lists page as OHD does, and take as many
 import datetime
 
 import pytest
+from django.utils import timezone
 
+from repairs.models import RepairRequest
 from tests.queries import count_statements
 from tests.test_api_helpers import (
     OHD,
@@ -105,6 +107,7 @@ def test_an_order_in_vera_words_and_codes(world, callers):
     assert order["onderhoudsverzoeken"] == [{"id": world.xb.reference, "code": world.xb.reference}]
     assert order["overeenkomst"] == {"id": str(world.chain_xb.contract.pk)}
     assert order["uitvoerendeSoort"] == {"code": "LEV", "naam": "Leverancier"}
+    assert "uitersteGereeddatum" not in order  # no norm stored for this request
     extra = {item["naam"]: item["waarde"] for item in order["extra-attributen"]}
     dwelling = world.xb.dwelling
     assert extra["adres"] == f"{dwelling.street} {dwelling.house_number}"
@@ -115,12 +118,17 @@ def test_an_order_in_vera_words_and_codes(world, callers):
     assert routed["status"] == {"code": "GUN", "naam": "Order gegund"}
     assert routed["afspraken"] == []
     assert "technischGereeddatum" not in routed
+    # the latest completion the contract's norm sets, when the request has one
+    due = timezone.now().replace(microsecond=0) + datetime.timedelta(days=10)
+    RepairRequest.objects.filter(pk=world.xa.pk).update(complete_due_at=due)
+    with_norm = callers["contractor X"].get(f"{LIST}/{world.xa.reference}").json()
+    assert with_norm["uitersteGereeddatum"] == due.astimezone(datetime.UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     assert None not in routed.values()
 
 
 def test_each_lifecycle_status_with_an_order_code_is_an_order(world, callers):
-    from repairs.models import RepairRequest
-
     codes = {}
     for status in ("routed", "scheduled", "follow_up", "completed", "cancelled", "rejected"):
         RepairRequest.objects.filter(pk=world.xa.pk).update(status=status)
