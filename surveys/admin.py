@@ -224,6 +224,15 @@ class KpiDashboardAdmin(OrganisationScopedAdmin):
             )
         if request.GET.get("format") == "csv":
             return csv_response(filename="kpi.csv", columns=CSV_COLUMNS, rows=rows)
+        with reporting_reads():
+            charts = kpi_charts(
+                rows=rows,
+                start=start,
+                end=end,
+                organisation_ids=organisation_ids,
+                contractor_id=contractor_id,
+                area_id=area_id,
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": _("KPI dashboard"),
@@ -234,7 +243,7 @@ class KpiDashboardAdmin(OrganisationScopedAdmin):
             "areas": areas,
             "contractor_id": contractor_id,
             "area_id": area_id,
-            "charts": kpi_charts(rows=rows, start=start, end=end),
+            "charts": charts,
             "query": request.GET.urlencode(),
         }
         return TemplateResponse(request, "admin/surveys/kpi_dashboard.html", context)

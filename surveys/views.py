@@ -8,6 +8,7 @@ from contractors.access import planner_required
 from portal.db_router import reporting_reads
 from portal.scoping import ALL_ASSOCIATIONS
 
+from .charts import kpi_charts
 from .forms import SurveyForm
 from .kpis import kpi_rollup_rows, months_back
 from .services import SurveyUnavailable, survey_answer, survey_invitation_for_token
@@ -61,8 +62,15 @@ def contractor_kpis(request):
             end=end,
             contractor_id=membership.contractor_id,
         )
+        charts = kpi_charts(
+            rows=rows,
+            start=start,
+            end=end,
+            organisation_ids=ALL_ASSOCIATIONS,
+            contractor_id=membership.contractor_id,
+        )
     return render(
         request,
         "surveys/contractor_kpis.html",
-        {"rows": rows, "contractor": membership.contractor},
+        {"rows": rows, "contractor": membership.contractor, "charts": charts},
     )

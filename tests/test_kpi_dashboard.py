@@ -1,6 +1,6 @@
 """The KPI dashboard in the admin (/admin/surveys/kpidashboard/) and the contractor's own
 figures (/aannemer/kpi/): exactly the hand-computed figures of tests/test_kpis.py in the table
-and the CSV, filters, the chart, scoping, anonymity and query counts."""
+and the CSV, filters, scoping, anonymity and query counts. The charts: tests/test_kpi_charts.py."""
 
 import csv
 import io
@@ -217,59 +217,6 @@ def test_the_csv_link_keeps_the_filters(staff_client, world):
         f'href="?months=3&amp;contractor={world.b.contractor.pk}&amp;format=csv"'
         in response.content.decode()
     )
-
-
-def test_the_chart_shows_grade_and_first_time_fix_per_contractor_without_colour_alone(
-    staff_client,
-):
-    # given
-
-    # when
-    response = dashboard(staff_client, months="3")
-
-    # then one chart for the grade and one for the first-time-fix rate, a series per
-    # contractor with the monthly figures of the table
-    grade, ftf = response.context["charts"]
-    assert (grade.title, ftf.title) == (
-        "Mean grade per contractor",
-        "First-time-fix rate per contractor",
-    )
-    assert grade.months == ftf.months == ["Jan 2026", "Feb 2026", "Mar 2026"]
-    assert [(s.label, s.values) for s in grade.series] == [
-        ("Aalbers Onderhoud", [6.5, 8.0, None]),
-        ("Bakker Installatietechniek", [6.67, 6.0, None]),
-    ]
-    assert [(s.label, s.values) for s in ftf.series] == [
-        ("Aalbers Onderhoud", [66.7, 100.0, None]),
-        ("Bakker Installatietechniek", [75.0, 50.0, None]),
-    ]
-    # told apart by line pattern and marker shape, each line labelled with its name, and
-    # every point carrying its value as text
-    for chart in (grade, ftf):
-        assert len({s.dash for s in chart.series}) == len({s.marker for s in chart.series}) == 2
-    body = response.content.decode()
-    assert body.count('role="img" aria-label="Mean grade per contractor"') == 1
-    assert body.count('role="img" aria-label="First-time-fix rate per contractor"') == 1
-    assert 'dominant-baseline="middle">Aalbers Onderhoud</text>' in body
-    assert 'dominant-baseline="middle">Bakker Installatietechniek</text>' in body
-    assert "<title>Bakker Installatietechniek, 6.67</title>" in body
-    assert "<title>Aalbers Onderhoud, 66.7%</title>" in body
-
-
-def test_the_chart_covers_the_last_twelve_months(staff_client):
-    # given
-
-    # when
-    response = dashboard(staff_client)
-
-    # then
-    grade, _ftf = response.context["charts"]
-    assert grade.months[0] == "Apr 2025"
-    assert grade.months[-1] == "Mar 2026"
-    assert len(grade.months) == 12
-    (aalbers, bakker) = grade.series
-    assert aalbers.values == [None] * 8 + [10.0, 6.5, 8.0, None]
-    assert bakker.values == [None] * 9 + [6.67, 6.0, None]
 
 
 # -- scoping -------------------------------------------------------------------------------
