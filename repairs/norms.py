@@ -92,11 +92,11 @@ def last_day(due_at: datetime.datetime) -> datetime.date:
     return (due_at.astimezone(AMSTERDAM) - datetime.timedelta(microseconds=1)).date()
 
 
-def deadline_text(repair_request) -> str:
-    """A request's latest completion as people read it, in the active language: an
-    emergency's to the minute ('4 March 2026 10:15'), a working-day deadline as its last day
-    ('14 April 2026'); '' without one."""
-    due = repair_request.complete_due_at
+def deadline_text(repair_request, *, field: str = "complete_due_at") -> str:
+    """A request's latest completion (or, with field="visit_due_at", its latest visit) as
+    people read it, in the active language: an emergency's to the minute ('4 March 2026
+    10:15'), a working-day deadline as its last day ('14 April 2026'); '' without one."""
+    due = getattr(repair_request, field)
     if due is None:
         return ""
     if repair_request.is_urgent:

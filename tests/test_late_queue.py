@@ -180,3 +180,26 @@ def test_the_pages_that_show_a_deadline_ask_no_more_for_it(
 
     # then the request pages ask the same either way
     assert pages(with_deadline.reference) == pages(without.reference)
+
+
+def test_the_request_page_shows_when_the_visit_is_due_while_it_can_be_planned(
+    planner_client, chain, now
+):
+    waiting = factories.routed_request_create(
+        chain,
+        visit_due_at=datetime.datetime(2026, 3, 14, 0, 0, tzinfo=AMSTERDAM),
+        complete_due_at=LATER,
+    )
+    done = factories.routed_request_create(
+        chain,
+        status=Status.COMPLETED,
+        visit_due_at=datetime.datetime(2026, 3, 14, 0, 0, tzinfo=AMSTERDAM),
+        complete_due_at=LATER,
+    )
+
+    page = text_of(planner_client.get(reverse("contractor_request", args=[waiting.reference])))
+    closed = text_of(planner_client.get(reverse("contractor_request", args=[done.reference])))
+
+    assert "Visit by: 13 March 2026 · Latest completion: 20 March 2026" in page
+    assert "Visit by" not in closed
+    assert "Latest completion: 20 March 2026" in closed

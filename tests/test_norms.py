@@ -216,3 +216,95 @@ def test_staff_set_the_norm_times_in_the_contract_admin(client, chain, staff_use
     assert 'name="emergency_on_site_hours" value="24"' in html
     assert 'name="appointment_working_days" value="5"' in html
     assert 'name="completion_working_days" value="10"' in html
+
+
+def contract_change(client, contract, **norms):
+    data = {
+        "organisation": str(contract.organisation_id),
+        "contractor": str(contract.contractor_id),
+        "area": str(contract.area_id),
+        "valid_from": contract.valid_from.isoformat(),
+        "valid_until": contract.valid_until.isoformat() if contract.valid_until else "",
+        "fee_per_dwelling_year": str(contract.fee_per_dwelling_year),
+        "sroi_pledge_percent": str(contract.sroi_pledge_percent),
+        "type_fees-TOTAL_FORMS": "0",
+        "type_fees-INITIAL_FORMS": "0",
+        "type_fees-MIN_NUM_FORMS": "0",
+        "type_fees-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+        **norms,
+    }
+    return client.post(
+        reverse("admin:contractors_contract_change", args=[contract.pk]),
+        data,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+
+def test_staff_change_the_norm_times_and_new_reports_follow_them(
+    client, chain, staff_user, time_machine
+):
+    # given
+    client.force_login(staff_user)
+
+    # when staff set a stricter completion norm
+    response = contract_change(
+        client,
+        chain.contract,
+        emergency_on_site_hours="8",
+        appointment_working_days="3",
+        completion_working_days="6",
+    )
+
+    # then it is saved, and a new report is held to it
+    assert response.status_code == 302
+    chain.contract.refresh_from_db()
+    assert (
+        chain.contract.emergency_on_site_hours,
+        chain.contract.appointment_working_days,
+        chain.contract.completion_working_days,
+    ) == (8, 3, 6)
+    at(time_machine, 2026, 3, 10, 10, 0)
+    assert last_day(report(chain).complete_due_at) == datetime.date(2026, 3, 18)
+
+
+def test_a_completion_norm_before_the_visit_norm_is_refused(client, chain, staff_user):
+    client.force_login(staff_user)
+
+    response = contract_change(
+        client,
+        chain.contract,
+        emergency_on_site_hours="24",
+        appointment_working_days="5",
+        completion_working_days="3",
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "__all__": ["Norm times are at least 1, and completion is not before the visit."]
+    }
+    chain.contract.refresh_from_db()
+    assert chain.contract.completion_working_days == 10
+
+
+def test_an_empty_norm_takes_the_default_and_nonsense_is_refused(client, chain, staff_user):
+    client.force_login(staff_user)
+
+    empty = contract_change(client, chain.contract, emergency_on_site_hours="")
+    negative = contract_change(client, chain.contract, appointment_working_days="-2")
+
+    assert empty.status_code == 302
+    chain.contract.refresh_from_db()
+    assert chain.contract.emergency_on_site_hours == 24
+    assert negative.status_code == 200
+    assert "appointment_working_days" in negative.context["adminform"].form.errors
+
+
+def test_other_associations_staff_cannot_reach_the_contract(client, chain, other_staff_user):
+    client.force_login(other_staff_user)
+
+    response = contract_change(client, chain.contract, completion_working_days="1")
+
+    assert response.status_code in (302, 404)
+    chain.contract.refresh_from_db()
+    assert chain.contract.completion_working_days == 10

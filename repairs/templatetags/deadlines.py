@@ -14,5 +14,11 @@ def deadline(repair_request) -> str:
 
 
 @register.filter
+def visit_deadline(repair_request) -> str:
+    """When the contract's norm wants the contractor on site, as `deadline` reads."""
+    return deadline_text(repair_request, field="visit_due_at")
+
+
+@register.filter
 def is_late(repair_request) -> bool:
     return repair_request.is_late()
