@@ -300,7 +300,7 @@ def kpi_charts(
             axis_min=0,
             axis_max=100,
             axis_step=25,
-            axis_title=_("Completed within the contract's norm (%), over the period"),
+            axis_title=_("Completed within norm (%)"),
             category_title=_("Kind of repair"),
         ),
         Chart(

@@ -5,11 +5,12 @@ Chart.js draws on a canvas, so its axis labels are no DOM text. The test therefo
 every text the page draws on a canvas (an init script wraps the canvas context's fillText and
 strokeText before any script of the page runs, and measures each text as drawn, with the
 context's transform), and takes every DOM text of the charts (the titles, the HTML legend
-with the full names, and the tables of figures, opened) by its Range rectangles, less what is scrolled out of
-view. No two of
-all these boxes may overlap, and each canvas text must lie inside its canvas (a "10" drawn
-half outside would read "1"). This measures what a person sees, whichever way Chart.js lays
-out its labels.
+with the full names, and the tables of figures, opened) by its Range rectangles, less what is
+scrolled out of view. No two of all these boxes may overlap, each canvas text must lie inside
+its canvas (a "10" drawn half outside would read "1"), and none may be squeezed narrower to fit
+(Chart.js does that to a title given too little room). Neither a chart nor the page may be
+wider than the screen. This measures what a person sees, whichever way Chart.js lays out its
+labels.
 
 A screenshot of each page and width is saved under var/screenshots/ (not committed)."""
 
@@ -28,6 +29,7 @@ RECORD = """
 (() => {
   const drawn = new WeakMap();
   window.__kpiProblems = [];
+  window.__kpiSqueezed = [];
   document.addEventListener("securitypolicyviolation", (event) => {
     window.__kpiProblems.push(`CSP ${event.violatedDirective}: ${event.blockedURI}`);
   });
@@ -36,12 +38,10 @@ RECORD = """
   const proto = CanvasRenderingContext2D.prototype;
   function record(context, text, x, y, maxWidth) {
     const metrics = context.measureText(text);
-    let left = metrics.actualBoundingBoxLeft;
-    let right = metrics.actualBoundingBoxRight;
-    if (maxWidth !== undefined && left + right > maxWidth) {
-      const squeeze = maxWidth / (left + right);
-      left *= squeeze;
-      right *= squeeze;
+    const left = metrics.actualBoundingBoxLeft;
+    const right = metrics.actualBoundingBoxRight;
+    if (maxWidth !== undefined && left + right > maxWidth + 0.5) {
+      window.__kpiSqueezed.push(String(text));
     }
     const top = y - metrics.actualBoundingBoxAscent;
     const bottom = y + metrics.actualBoundingBoxDescent;
@@ -203,8 +203,12 @@ def look_at_the_charts(page, name: str, width: int) -> dict:
     return {
         "overlapping": overlaps(found["boxes"]),
         "outside the canvas": [box["text"] for box in found["outside"]],
+        # Chart.js squeezes a text narrower than it is when given too little room
+        "squeezed": page.evaluate("window.__kpiSqueezed"),
         "problems": page.evaluate("window.__kpiProblems"),
-        # (the admin's table of every figure below the charts is wider than a phone)
+        "page scrolls sideways": page.evaluate(
+            "document.documentElement.scrollWidth > window.innerWidth"
+        ),
         "wider than the screen": page.evaluate(
             "() => [...document.querySelectorAll('figure.kpi-chart, figure.kpi-chart canvas')]"
             ".filter((element) => element.getBoundingClientRect().right > window.innerWidth)"
