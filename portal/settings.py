@@ -440,6 +440,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Staff hear of emergencies a contractor has not confirmed within 2 hours.
     "emergency-alerts": {"task": "repairs.tasks.emergency_alerts_send", "schedule": 300.0},
+    # Requests past their latest completion: the planners first, a working day later staff.
+    "late-requests-escalate": {"task": "repairs.tasks.late_requests_escalate", "schedule": 900.0},
     # Slots for the coming weeks; hourly, so a new schedule is bookable the same day.
     "slots-generate": {"task": "contractors.tasks.slots_generate", "schedule": 3600.0},
     # Reminder mails the day before a visit; each appointment's reminder goes out once.
