@@ -7,7 +7,7 @@ numbers. Each series has its own colour, line pattern and marker shape, so the l
 apart without colour too, and the legend shows the same swatch."""
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.utils import formats, timezone
@@ -38,7 +38,7 @@ AGE_BUCKETS = (
 @dataclass
 class Series:
     label: str
-    values: list[float | None]
+    values: list[float | None]  # counts (open requests) are whole numbers
     colour: str
     marker: str
     dash: tuple[int, ...]
@@ -67,7 +67,6 @@ class Chart:
     axis_title: str = ""
     category_title: str = ""
     digits: int = 1
-    notes: list[str] = field(default_factory=list)
 
     @property
     def element_id(self) -> str:

@@ -11,8 +11,10 @@ import datetime
 import json
 import re
 from html import unescape
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from contractors.models import ContractorRole
@@ -482,3 +484,22 @@ def test_the_chart_pages_ask_the_same_with_1_and_50_rows(english, one_contract, 
     # session, user, (staff: permissions, memberships, contractors, areas), the rollup,
     # the open requests
     assert one <= (10 if page == "dashboard" else 8)
+
+
+# -- the vendored library ------------------------------------------------------------------
+
+
+def test_the_pages_serve_the_chartjs_that_npm_pins_with_its_licence(settings):
+    # given the version package-lock.json pins (scripts/vendor-static copies its build)
+    root = Path(settings.BASE_DIR)
+    lock = json.loads((root / "package-lock.json").read_text())
+    pinned = lock["packages"]["node_modules/chart.js"]["version"]
+
+    # when the static files are looked up as the pages name them
+    library = finders.find("vendor/chartjs/chart.umd.min.js")
+    licence = finders.find("vendor/chartjs/LICENSE.md")
+
+    # then they are committed files of the portal, of that version, under the MIT licence
+    assert library and licence and finders.find("js/kpi-charts.js")
+    assert f"Chart.js v{pinned}\n" in Path(library).read_text()[:200]
+    assert Path(licence).read_text().startswith("The MIT License")
