@@ -43,11 +43,13 @@ from .base import (
 
 class Origin(enum.StrEnum):
     """Who creates a visit: the tenant books from the slots offered to them, a planner plans
-    into any daypart not over yet, the periodic planning into the earliest free one."""
+    into any daypart not over yet, the periodic planning into the earliest free one; the
+    contractor's planning system (the API) books as its planner does."""
 
     TENANT = "tenant"
     PLANNER = "planner"
     AUTOPLAN = "autoplan"
+    API = "api"
 
 
 def slot_take(*, repair_request: RepairRequest, slot_id: int, origin: Origin) -> Slot:
@@ -106,13 +108,18 @@ def appointment_release(
     slot_release_one(slot_id=appointment.slot_id)
 
 
-def appointment_event_data(appointment: Appointment) -> dict[str, str]:
-    return {
+def appointment_event_data(appointment: Appointment, via: str = "") -> dict[str, str]:
+    """The details of a visit's event; `via` names a caller that is not a user (an API
+    client), so the timeline keeps who made the change."""
+    data = {
         "contractor": appointment.contractor.name,
         "starts_at": appointment.starts_at.isoformat(),
         "ends_at": appointment.ends_at.isoformat(),
         "daypart": appointment.slot.daypart.kind,
     }
+    if via:
+        data["via"] = via
+    return data
 
 
 @transaction.atomic
@@ -123,10 +130,11 @@ def appointment_create(
     actor: User | None,
     craftsman: User | None = None,
     origin: Origin,
+    via: str = "",
 ) -> Appointment:
     """Take a place in the slot, create the visit there, schedule the request and queue the
     tenant's invitation. The visit's sequence (its .ics SEQUENCE) counts the request's
-    visits before it."""
+    visits before it. `via` names a caller that is not a user (appointment_event_data)."""
     slot = slot_take(
         repair_request=repair_request, slot_id=getattr(slot, "pk", slot), origin=origin
     )
@@ -145,11 +153,11 @@ def appointment_create(
     if repair_request.planning_note:
         repair_request.planning_note = ""
         update.append("planning_note")
-    # A planner who plans an emergency takes it on; the periodic planning (no actor) does not,
-    # or staff would never hear of an emergency nobody at the contractor has seen.
+    # A planner (or the contractor's own system) who plans an emergency takes it on; the
+    # periodic planning (no actor) does not, or staff would never hear of an emergency nobody
+    # at the contractor has seen.
     if (
-        origin == Origin.PLANNER
-        and actor is not None
+        (origin == Origin.API or (origin == Origin.PLANNER and actor is not None))
         and repair_request.is_urgent
         and repair_request.contractor_confirmed_at is None
     ):
@@ -159,7 +167,7 @@ def appointment_create(
         repair_request=repair_request,
         status=Status.SCHEDULED,
         actor=actor,
-        data=appointment_event_data(appointment),
+        data=appointment_event_data(appointment, via),
         update_fields=tuple(update),
     )
     appointment_confirmation_queue(appointment)
@@ -192,9 +200,18 @@ def appointment_change_check(appointment: Appointment | None) -> None:
 
 @transaction.atomic
 def appointment_reschedule(
-    *, repair_request: RepairRequest, slot_id: int, actor: User | None = None
+    *,
+    repair_request: RepairRequest,
+    slot_id: int,
+    actor: User | None = None,
+    origin: Origin = Origin.TENANT,
+    via: str = "",
 ) -> Appointment:
-    """The tenant moves the planned visit to another free slot, until 24 hours before it."""
+    """The tenant moves the planned visit to another free slot, until 24 hours before it.
+
+    The contractor's own system (origin API) moves it under the same 24-hour rule, into any
+    free daypart not over yet; the tenant gets the new invitation, and the contractor, who
+    moved it, no mail."""
     repair_request = repair_request_lock(repair_request)
     current = appointment_planned_lock(repair_request)
     if current is None:
@@ -203,6 +220,15 @@ def appointment_reschedule(
     if current.slot_id == slot_id:
         raise SlotNotBookable(_("That is the time you have already. Choose another time."))
     appointment_release(appointment=current, status=AppointmentStatus.MOVED, next_slot_id=slot_id)
+    if origin != Origin.TENANT:
+        return appointment_create(
+            repair_request=repair_request,
+            slot=slot_id,
+            actor=actor,
+            craftsman=current.craftsman,
+            origin=origin,
+            via=via,
+        )
     appointment = appointment_book(repair_request=repair_request, slot_id=slot_id, actor=actor)
     contractor_notification_queue(
         repair_request=repair_request,
@@ -230,6 +256,7 @@ def appointment_plan(
     craftsman: User | None = None,
     move_existing: bool = True,
     origin: Origin = Origin.PLANNER,
+    via: str = "",
 ) -> Appointment:
     """Plan a visit in a free daypart, or move the planned one there; the tenant gets a new
     invitation. With move_existing=False a request that already has a visit is refused."""
@@ -253,6 +280,28 @@ def appointment_plan(
         actor=actor,
         craftsman=craftsman,
         origin=origin,
+        via=via,
+    )
+
+
+@transaction.atomic
+def appointment_cancel(
+    *, repair_request: RepairRequest, actor: User | None = None, via: str = ""
+) -> RepairRequest:
+    """Cancel the planned visit, not the repair: under the 24-hour rule, its place in the slot
+    given back, and the request routed again, to be planned anew (by the contractor or the
+    periodic planning)."""
+    repair_request = repair_request_lock(repair_request)
+    current = appointment_planned_lock(repair_request)
+    if current is None or repair_request.status != Status.SCHEDULED:
+        raise TransitionNotAllowed(_("This repair has no planned visit to cancel."))
+    appointment_change_check(current)
+    appointment_release(appointment=current, status=AppointmentStatus.CANCELLED)
+    data = {"contractor": repair_request.contractor.name, "visit": current.pk}
+    if via:
+        data["via"] = via
+    return repair_request_transition(
+        repair_request=repair_request, status=Status.ROUTED, actor=actor, data=data
     )
 
 

@@ -81,13 +81,17 @@ def visit_record(
     *,
     appointment: Appointment,
     outcome: str,
-    actor: User,
+    actor: User | None,
     reason: str = "",
     notes: str = "",
     photos: list[CleanPhoto] = (),
     reuses: list[dict] = (),
+    via: str = "",
 ) -> Appointment:
-    """Record what a visit brought. Photo files written before a refusal are removed."""
+    """Record what a visit brought. Photo files written before a refusal are removed.
+
+    A caller that is not a user (the contractor's system, by the API) passes actor=None and
+    names itself in `via`, which the request's event keeps."""
     with photo_files_removed_on_failure() as stored:
         return _visit_record(
             appointment=appointment,
@@ -98,11 +102,12 @@ def visit_record(
             photos=photos,
             reuses=reuses,
             stored=stored,
+            via=via,
         )
 
 
 @transaction.atomic
-def _visit_record(*, appointment, outcome, actor, reason, notes, photos, reuses, stored):
+def _visit_record(*, appointment, outcome, actor, reason, notes, photos, reuses, stored, via):
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("request__dwelling")
@@ -150,6 +155,8 @@ def _visit_record(*, appointment, outcome, actor, reason, notes, photos, reuses,
             # says which row of materials it is about, so a form shows it there
             raise VisitNotRecordable(error.message, extra={"reuse": index, **error.extra}) from None
     data = {"outcome": outcome, "reason": reason, "visit": appointment.pk}
+    if via:
+        data["via"] = via
     if outcome == VisitOutcome.FIXED:
         repair_request.completed_at = appointment.recorded_at
         repair_request.first_time_fix = first_time
