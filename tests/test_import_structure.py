@@ -29,9 +29,13 @@ LAYERS = {
     "outbox": 0,
     "portal": 1,
     "contractors": 2,
+    # Webhook endpoints and their deliveries: the services of repairs and surveys emit events.
+    "webhooks": 2,
     "repairs": 3,
     "surveys": 4,
     "api": 5,
+    # The tenant's own data (AVG): export, erasure and retention read every app below.
+    "privacy": 5,
     "demo": 6,
 }
 # The app that may import any other: the demo data builds its world through all of them.
