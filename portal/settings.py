@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "repairs",
     "surveys",
     "api",  # the machine interface (VERA OHD), above the apps it serves
+    "privacy",  # the tenant's own data (AVG): retention, export, erasure
     "demo",  # the demo data: the only app that may import all the others
 ]
 
