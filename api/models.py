@@ -114,3 +114,36 @@ class ApiClient(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return self.scopes.split()
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST sent with an Idempotency-Key header, per client: stored in
+    the transaction of the write it answers, so a retry with the same key gets that answer
+    (status and body) and never writes twice. Kept for 24 hours (api.tasks)."""
+
+    api_client = models.ForeignKey(
+        ApiClient,
+        on_delete=models.CASCADE,
+        related_name="idempotency_keys",
+        verbose_name=_("API client"),
+    )
+    key = models.CharField(_("key"), max_length=255)
+    # What the key was first sent with (method, path and a hash of the body): the same key
+    # with another request is refused rather than answered with the wrong result.
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status"))
+    body = models.JSONField(_("body"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_client", "key"], name="idempotencykey_unique_per_client"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -23,3 +23,24 @@ class HasOhdScope(BasePermission):
             return True
         wanted = read_scopes(resource) if request.method in SAFE_METHODS else write_scopes(resource)
         return bool(wanted & set(request.auth.scope.split()))
+
+
+class ContractorClientOnly(BasePermission):
+    """Orders' changes, appointments and appointment options are a contractor's to make:
+    an association's client gets 403 (its token is valid, the operation is not its kind)."""
+
+    message = _("Only a contractor's API client can do this.")
+    code = "permission_denied"
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, ApiClient) and request.user.contractor_id is not None
+
+
+class AssociationClientOnly(BasePermission):
+    """Requests (onderhoudsverzoeken) are an association's: a contractor's client gets 403."""
+
+    message = _("Only a housing association's API client can do this.")
+    code = "permission_denied"
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, ApiClient) and request.user.organisation_id is not None

@@ -1,5 +1,9 @@
 """What an API client may read, asked in one place.
 
+Appointments (afspraken) and appointment options (afspraak-opties) are a contractor's: its
+visits, and the free dayparts of its capacity for one of its orders. Requests
+(onderhoudsverzoeken) are an association's: all of its own, routed or not.
+
 Orders (onderhoudsorders) are repair requests seen from the contractor's side: a request that
 is routed to a contractor and whose status has a VERA order code in the lifecycle table
 (repairs.lifecycle: routed GUN, scheduled PLN, follow-up INB, completed TEC, cancelled GEA).
@@ -10,11 +14,17 @@ missing order is.
 Written here until repairs has a selector for a contractor's orders across associations that
 is not tied to a planner's membership (repairs.queue.visible_requests is)."""
 
-from django.db.models import F, Prefetch, QuerySet
-from django.http import Http404
+import datetime
 
-from repairs.lifecycle import statuses
-from repairs.models import IS_OPEN, Appointment, RepairRequest
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from contractors.models import Slot
+from portal.models import Dwelling, Tenancy
+from repairs.lifecycle import PLANNABLE_STATUSES, statuses
+from repairs.models import IS_OPEN, Appointment, RepairCategory, RepairRequest
+from repairs.selectors import PLAN_DAYS_AHEAD, slots_free_for
 
 from .models import ApiClient
 
@@ -60,3 +70,103 @@ def order_get_for_client(*, api_client: ApiClient, order_id: str) -> RepairReque
     if order is None:
         raise Http404
     return order
+
+
+def order_get_for_contractor(*, api_client: ApiClient, order_id: str) -> RepairRequest:
+    """One order of the contractor's client, to change: 404 outside its scope (and for an
+    association's client, whose orders are not its to carry out)."""
+    if api_client.contractor_id is None:
+        raise Http404
+    order = (
+        orders_for_client(api_client=api_client)
+        .select_related("contract", "contractor")
+        .filter(reference=order_id)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    return order
+
+
+def options_for_order(*, order: RepairRequest, now: datetime.datetime | None = None) -> QuerySet:
+    """The free dayparts of the order's contractor in its area that the contractor's system
+    may book: every one not over yet, for the coming PLAN_DAYS_AHEAD days, as a planner may
+    (repairs.selectors.slots_free_for). An order that cannot be planned has none."""
+    if order.status not in PLANNABLE_STATUSES:
+        return Slot.objects.none()
+    return slots_free_for(repair_request=order, from_now=True, days=PLAN_DAYS_AHEAD, now=now)
+
+
+def slot_id_at(*, order: RepairRequest, starts_at: datetime.datetime) -> int | None:
+    """The daypart of the order's contractor in its area that begins at starts_at, full or
+    not (booking it is the service's to refuse)."""
+    if order.contract_id is None:
+        return None
+    return (
+        Slot.objects.filter(
+            contractor_id=order.contractor_id, area_id=order.contract.area_id, starts_at=starts_at
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def appointment_get_for_client(*, api_client: ApiClient, appointment_id: str) -> Appointment:
+    """One visit of the contractor's client by its id; 404 outside its scope."""
+    if api_client.contractor_id is None or not str(appointment_id).isdigit():
+        raise Http404
+    appointment = (
+        Appointment.objects.filter(pk=int(appointment_id), contractor_id=api_client.contractor_id)
+        .select_related("request", "organisation")
+        .first()
+    )
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+def requests_for_client(*, api_client: ApiClient) -> QuerySet[RepairRequest]:
+    """An association's client: its requests, newest first (request_org_created), routed or
+    not. A contractor's client: none (its orders are onderhoudsorders)."""
+    if api_client.organisation_id is None:
+        return RepairRequest.objects.none()
+    return (
+        RepairRequest.objects.filter(organisation_id=api_client.organisation_id)
+        .select_related("organisation", "dwelling", "category")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def request_get_for_client(*, api_client: ApiClient, request_id: str) -> RepairRequest:
+    request = requests_for_client(api_client=api_client).filter(reference=request_id).first()
+    if request is None:
+        raise Http404
+    return request
+
+
+def dwelling_for_client(*, api_client: ApiClient, reference: str) -> Dwelling | None:
+    """The association's dwelling by its VHE number."""
+    return Dwelling.objects.filter(
+        organisation_id=api_client.organisation_id, reference=reference.strip()
+    ).first()
+
+
+def category_for(*, organisation_id: int, defect: str, room: str) -> RepairCategory | None:
+    """The association's category offered for this defect in this room (VERA codes)."""
+    return (
+        RepairCategory.objects.filter(
+            organisation_id=organisation_id, defect_code=defect, room_code=room, is_active=True
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def tenancy_current_of(*, dwelling: Dwelling) -> Tenancy | None:
+    today = timezone.localdate()
+    return (
+        Tenancy.objects.filter(dwelling=dwelling, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .order_by("-start_date", "-pk")
+        .first()
+    )

@@ -7,12 +7,14 @@ Dates and times are in UTC with a Z, as OHD's validation patterns ask."""
 
 import datetime
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from repairs.models import Appointment, RepairRequest
 
 from . import vera
+from .services import ORDER_STATUS_CODES, TASK_DETAIL_CODES
 
 
 def utc(value: datetime.datetime | None) -> str | None:
@@ -185,3 +187,258 @@ class OnderhoudsorderSerializer(serializers.Serializer):
             "spoed": "true" if order.is_urgent else "false",
         }
         return [{"naam": name, "waarde": value} for name, value in extra.items() if value]
+
+
+# -- input -----------------------------------------------------------------------------------
+
+
+class CodeInputSerializer(serializers.Serializer):
+    """A Referentiedata or a sleutel as a client sends it: the code (or id) is what counts."""
+
+    code = serializers.CharField(required=False, allow_blank=True)
+    id = serializers.CharField(required=False, allow_blank=True)
+    naam = serializers.CharField(required=False, allow_blank=True)
+
+
+class TaskInputSerializer(serializers.Serializer):
+    detailStatus = CodeInputSerializer(required=False)
+    omschrijving = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class VisitKeyInputSerializer(serializers.Serializer):
+    id = serializers.CharField(required=False, allow_blank=True)
+
+
+class OrderUpdateInputSerializer(serializers.Serializer):
+    """PATCH onderhoudsorders/{id}: the order's status (GUN, PLN, INB, TEC), or a visit's
+    outcome as a task's detail status (MAT, DIS, INS, OFF, ONV, AFW), with an optional note
+    (the task's omschrijving) and the visit it is about (afspraken[0].id, the planned one by
+    default). Other fields of the order are not the contractor's to change and are ignored."""
+
+    status = CodeInputSerializer(required=False)
+    onderhoudstaken = TaskInputSerializer(many=True, required=False)
+    afspraken = VisitKeyInputSerializer(many=True, required=False)
+
+    def validate(self, data):
+        status = (data.get("status") or {}).get("code", "")
+        details = [
+            task.get("detailStatus", {}).get("code", "")
+            for task in data.get("onderhoudstaken", [])
+            if task.get("detailStatus", {}).get("code")
+        ]
+        notes = " ".join(
+            task["omschrijving"]
+            for task in data.get("onderhoudstaken", [])
+            if task.get("omschrijving")
+        )
+        visits = [visit["id"] for visit in data.get("afspraken", []) if visit.get("id")]
+        if len(details) > 1:
+            raise serializers.ValidationError(
+                {"onderhoudstaken": [_("Give one task detail status per visit.")]}
+            )
+        if details and details[0] not in TASK_DETAIL_CODES:
+            raise serializers.ValidationError(
+                {"onderhoudstaken": [_("Give one of MAT, DIS, INS, OFF, ONV or AFW.")]}
+            )
+        if details and status not in ("", "INB"):
+            raise serializers.ValidationError(
+                {"status": [_("A visit that did not finish the work leaves the order INB.")]}
+            )
+        if not details and status not in ORDER_STATUS_CODES:
+            raise serializers.ValidationError({"status": [_("Give one of GUN, PLN, INB or TEC.")]})
+        return {
+            "status_code": "" if details else status,
+            "detail_code": details[0] if details else "",
+            "notes": notes,
+            "appointment_id": visits[0] if visits else "",
+        }
+
+
+class AfspraakInputSerializer(serializers.Serializer):
+    """POST afspraken: the order (onderhoudsorder.id) and the start of a free daypart
+    (begindatum, from afspraak-opties)."""
+
+    onderhoudsorder = CodeInputSerializer()
+    begindatum = serializers.DateTimeField()
+
+    def validate_onderhoudsorder(self, value):
+        order_id = value.get("id") or value.get("code")
+        if not order_id:
+            raise serializers.ValidationError(_("Give the order's id."))
+        return order_id
+
+
+class AfspraakChangeInputSerializer(serializers.Serializer):
+    """PATCH afspraken/{id}: a new begindatum moves the visit; status ANN cancels it."""
+
+    begindatum = serializers.DateTimeField(required=False)
+    status = CodeInputSerializer(required=False)
+
+    def validate(self, data):
+        status = (data.get("status") or {}).get("code", "")
+        if status and status not in ("ANN", "GEP"):
+            raise serializers.ValidationError({"status": [_("Give ANN to cancel the visit.")]})
+        cancel = status == "ANN"
+        if cancel == ("begindatum" in data):
+            raise serializers.ValidationError(
+                _("Give a new begindatum to move the visit, or status ANN to cancel it.")
+            )
+        return {"cancel": cancel, "begindatum": data.get("begindatum")}
+
+
+class OnderhoudsverzoekInputSerializer(serializers.Serializer):
+    """POST onderhoudsverzoeken: the dwelling (eenheid, by its VHE number), what is broken
+    where (defecten[0].soort and .locatie, VERA codes matching one of the association's
+    categories), the tenant's words (omschrijving), and optionally a phone number
+    (alternatiefContactgegeven)."""
+
+    eenheid = CodeInputSerializer()
+    defecten = serializers.ListField(child=serializers.DictField(), min_length=1)
+    omschrijving = serializers.CharField(max_length=2000)
+    alternatiefContactgegeven = serializers.CharField(
+        required=False, allow_blank=True, max_length=30
+    )
+
+    def validate_eenheid(self, value):
+        reference = value.get("id") or value.get("code")
+        if not reference:
+            raise serializers.ValidationError(_("Give the dwelling's VHE number."))
+        return reference
+
+    def validate_defecten(self, value):
+        defect = value[0]
+        soort = (
+            (defect.get("soort") or {}).get("code")
+            if isinstance(defect.get("soort"), dict)
+            else None
+        )
+        locatie = (
+            (defect.get("locatie") or {}).get("code")
+            if isinstance(defect.get("locatie"), dict)
+            else None
+        )
+        if not soort or not locatie:
+            raise serializers.ValidationError(_("Give the defect's soort and locatie codes."))
+        return {"defect": soort, "room": locatie}
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def sleutel(value: str) -> dict[str, str]:
+    return {"id": value, "code": value}
+
+
+@extend_schema_serializer(component_name="Afspraken-Afspraakbericht")
+class AfspraakberichtSerializer(serializers.Serializer):
+    """A visit as OHD's Afspraak: id is ours (a number), the order and the request are the
+    request's reference, the status VERA AFSPRAAKSTATUS (GEP planned, AFG done, ANN cancelled
+    or moved: a moved visit is a new one at the new time)."""
+
+    id = serializers.CharField()
+    idOrganisatie = serializers.CharField()
+    status = ReferentiedataSerializer()
+    begindatum = serializers.DateTimeField()
+    einddatum = serializers.DateTimeField()
+    onderhoudsorder = SleutelsSerializer()
+    onderhoudsverzoek = SleutelsSerializer()
+
+    def to_representation(self, appointment: Appointment) -> dict:
+        reference = appointment.request.reference
+        return {
+            **appointment_data(appointment),
+            "idOrganisatie": appointment.organisation.slug,
+            "onderhoudsorder": sleutel(reference),
+            "onderhoudsverzoek": sleutel(reference),
+        }
+
+
+@extend_schema_serializer(component_name="AfspraakOpties-AfspraakOptiebericht")
+class AfspraakOptieSerializer(serializers.Serializer):
+    """A free daypart of the contractor for the order: its id is the daypart's; book it by
+    POSTing its begindatum with the order to afspraken. bloktijdBegin/-Eind are the daypart
+    (the visit starts within it); duur is the daypart's length."""
+
+    id = serializers.CharField()
+    begindatum = serializers.DateTimeField()
+    einddatum = serializers.DateTimeField()
+    bloktijdBegin = serializers.DateTimeField()
+    bloktijdEind = serializers.DateTimeField()
+    onderhoudsorder = SleutelsSerializer()
+
+    def to_representation(self, slot) -> dict:
+        order = self.context["order"]
+        return {
+            "id": str(slot.pk),
+            "begindatum": utc(slot.starts_at),
+            "einddatum": utc(slot.ends_at),
+            "bloktijdBegin": utc(slot.starts_at),
+            "bloktijdEind": utc(slot.ends_at),
+            "onderhoudsorder": sleutel(order.reference),
+        }
+
+
+@extend_schema_serializer(component_name="Onderhoudsverzoeken-Defect")
+class VerzoekDefectSerializer(serializers.Serializer):
+    soort = ReferentiedataSerializer()
+    locatie = ReferentiedataSerializer()
+    omschrijving = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="Onderhoudsverzoeken-Contactmoment")
+class ContactmomentSerializer(serializers.Serializer):
+    datum = serializers.DateTimeField()
+    kanaal = ReferentiedataSerializer()
+
+
+@extend_schema_serializer(component_name="Onderhoudsverzoeken-Onderhoudsverzoekbericht")
+class OnderhoudsverzoekSerializer(serializers.Serializer):
+    """A repair request as the association's onderhoudsverzoek: id and code its reference;
+    status VERA ONDERHOUDSVERZOEKSTATUS (repairs.lifecycle); the channel it came in by is its
+    contactmoment's kanaal (TEL for a phone report); onderhoudsorders names the order once it
+    is routed to a contractor."""
+
+    id = serializers.CharField()
+    code = serializers.CharField()
+    idOrganisatie = serializers.CharField()
+    omschrijving = serializers.CharField()
+    melddatum = serializers.DateTimeField()
+    status = ReferentiedataSerializer()
+    onderhoudSoort = ReferentiedataSerializer()
+    eenheid = SleutelsSerializer()
+    defecten = VerzoekDefectSerializer(many=True)
+    contactmomenten = ContactmomentSerializer(many=True)
+    onderhoudsorders = SleutelsSerializer(many=True)
+    alternatiefContactgegeven = serializers.CharField(required=False)
+
+    def to_representation(self, request: RepairRequest) -> dict:
+        category = request.category
+        return _without_empty(
+            {
+                "id": request.reference,
+                "code": request.reference,
+                "idOrganisatie": request.organisation.slug,
+                "omschrijving": request.description,
+                "melddatum": utc(request.created_at),
+                "status": vera.referentiedata(vera.REQUEST_STATUS, request.vera_status),
+                "onderhoudSoort": vera.referentiedata(vera.MAINTENANCE_KIND, "REP"),
+                "eenheid": sleutel(request.dwelling.reference),
+                "defecten": [
+                    {
+                        "soort": vera.referentiedata(vera.DEFECT, category.defect_code),
+                        "locatie": vera.referentiedata(vera.ROOM, category.room_code),
+                        "omschrijving": category.name_nl,
+                    }
+                ],
+                "contactmomenten": [
+                    {
+                        "datum": utc(request.created_at),
+                        "kanaal": vera.referentiedata(vera.CHANNEL, request.vera_channel),
+                    }
+                ],
+                "onderhoudsorders": (
+                    [sleutel(request.reference)] if request.vera_order_status else []
+                ),
+                "alternatiefContactgegeven": request.contact_phone,
+            }
+        )

@@ -15,6 +15,19 @@ ohd_patterns = [
         views.OnderhoudsorderDetailView.as_view(),
         name="onderhoudsorder",
     ),
+    path("afspraak-opties", views.AfspraakOptieListView.as_view(), name="afspraak-opties"),
+    path("afspraken", views.AfspraakListView.as_view(), name="afspraken"),
+    path("afspraken/<str:id>", views.AfspraakDetailView.as_view(), name="afspraak"),
+    path(
+        "onderhoudsverzoeken",
+        views.OnderhoudsverzoekListView.as_view(),
+        name="onderhoudsverzoeken",
+    ),
+    path(
+        "onderhoudsverzoeken/<str:id>",
+        views.OnderhoudsverzoekDetailView.as_view(),
+        name="onderhoudsverzoek",
+    ),
     # Last: every other path under the base path is OHD's 404, as a Foutbericht.
     re_path(r"^.*$", views.OhdNotFoundView.as_view()),
 ]

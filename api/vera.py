@@ -18,6 +18,8 @@ APPOINTMENT_STATUS = repairs_vera.APPOINTMENT_STATUS
 DEFECT = repairs_vera.DEFECT
 ROOM = repairs_vera.ROOM
 TRADE = repairs_vera.TRADE
+REQUEST_STATUS = repairs_vera.REQUEST_STATUS
+CHANNEL = repairs_vera.CHANNEL
 
 
 @cache

@@ -30,7 +30,21 @@ def test_the_schema_describes_the_ohd_operations_with_oauth2_client_credentials(
     assert operations == {
         "/api/vera/ohd/v4/ping": {"get": "ping"},
         "/api/vera/ohd/v4/onderhoudsorders": {"get": "listOnderhoudsorders"},
-        "/api/vera/ohd/v4/onderhoudsorders/{id}": {"get": "readOnderhoudsorderById"},
+        "/api/vera/ohd/v4/onderhoudsorders/{id}": {
+            "get": "readOnderhoudsorderById",
+            "patch": "updateOnderhoudsorderById",
+        },
+        "/api/vera/ohd/v4/afspraak-opties": {"get": "listAfspraakOpties"},
+        "/api/vera/ohd/v4/afspraken": {"post": "createAfspraak"},
+        "/api/vera/ohd/v4/afspraken/{id}": {
+            "get": "readAfspraakById",
+            "patch": "updateAfspraakById",
+        },
+        "/api/vera/ohd/v4/onderhoudsverzoeken": {
+            "get": "listOnderhoudsverzoeken",
+            "post": "createOnderhoudsverzoek",
+        },
+        "/api/vera/ohd/v4/onderhoudsverzoeken/{id}": {"get": "readOnderhoudsverzoekById"},
     }
     oauth2 = schema["components"]["securitySchemes"]["OAuth2"]
     assert oauth2["flows"]["clientCredentials"]["tokenUrl"] == "/api/oauth/token/"

@@ -24,7 +24,7 @@ class SlotFull(ApplicationError):
 def test_any_other_path_under_the_base_path_is_a_foutbericht_404(chain):
     token = token_for(new_client(contractor=chain.contractor))
     for caller in (api(token), api(None)):
-        response = caller.get(f"{OHD}/afspraken")
+        response = caller.get(f"{OHD}/offertes")
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
         assert response.json() == {"code": "not_found", "omschrijving": "Niet gevonden."}
