@@ -1,6 +1,6 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -34,6 +34,15 @@ class Organisation(models.Model):
         help_text=_("How long after a repair is completed the tenant is asked to grade it."),
     )
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    retention_months = models.PositiveSmallIntegerField(
+        _("keep personal data (months)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_(
+            "How long after a tenancy ends its personal data is kept; then it is anonymised "
+            "(privacy.services). The repair figures stay."
+        ),
+    )
 
     class Meta:
         verbose_name = _("housing association")
@@ -384,6 +393,8 @@ class Tenancy(models.Model):
             "code, the activation link is mailed to this address only."
         ),
     )
+    # Set once its personal data is anonymised (retention or erasure): never done twice.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -400,8 +411,16 @@ class Tenancy(models.Model):
                 name="tenancy_dates_ordered",
             ),
         ]
-        # a contract number searched across associations (superusers)
-        indexes = [models.Index(fields=["contract_number"], name="tenancy_contract_number")]
+        indexes = [
+            # a contract number searched across associations (superusers)
+            models.Index(fields=["contract_number"], name="tenancy_contract_number"),
+            # the retention sweep: ended tenancies not yet anonymised, oldest end first
+            models.Index(
+                fields=["organisation", "end_date", "id"],
+                condition=Q(anonymised_at__isnull=True, end_date__isnull=False),
+                name="tenancy_to_anonymise",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract_number} – {self.dwelling.address_line}"

@@ -40,6 +40,7 @@ urlpatterns = [
     # The machine interface: OAuth2 token, VERA OHD and its schema (api/urls.py).
     path("api/", include("api.urls")),
     path("account/", include(account_patterns)),
+    path("account/mijn-gegevens/", include("privacy.urls")),
     path("aannemer/", include("repairs.contractor_urls")),
     path("aannemer/capaciteit/", include("contractors.urls")),
     path("aannemer/kpi/", include("surveys.contractor_urls")),
