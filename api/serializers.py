@@ -306,17 +306,11 @@ class OnderhoudsverzoekInputSerializer(serializers.Serializer):
         return reference
 
     def validate_defecten(self, value):
-        defect = value[0]
-        soort = (
-            (defect.get("soort") or {}).get("code")
-            if isinstance(defect.get("soort"), dict)
-            else None
-        )
-        locatie = (
-            (defect.get("locatie") or {}).get("code")
-            if isinstance(defect.get("locatie"), dict)
-            else None
-        )
+        def code(part) -> str:
+            found = part.get("code") if isinstance(part, dict) else None
+            return found.strip() if isinstance(found, str) else ""
+
+        soort, locatie = code(value[0].get("soort")), code(value[0].get("locatie"))
         if not soort or not locatie:
             raise serializers.ValidationError(_("Give the defect's soort and locatie codes."))
         return {"defect": soort, "room": locatie}
