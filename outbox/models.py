@@ -31,10 +31,17 @@ class OutboxMessage(models.Model):
         related_name="+",
         verbose_name=_("housing association"),
     )
-    due_at = models.DateTimeField(_("due at"), default=timezone.now)
+    # NULL: nobody sends it any more (given up after its kind's retry window, or cancelled).
+    due_at = models.DateTimeField(_("due at"), default=timezone.now, null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # What the handler reported when it returned a text ("HTTP 204", "not sent: …"), or why
+    # the row ended unsent ("given up", "cancelled").
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    # Rows with the same ordering key are sent one at a time in primary-key order: a row waits
+    # while an earlier row of its key is unsent and still due (webhooks of one order).
+    ordering_key = models.CharField(_("ordering key"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -45,6 +52,12 @@ class OutboxMessage(models.Model):
             # What the sender reads: the unsent rows, earliest due first.
             models.Index(
                 fields=["due_at", "id"], name="outbox_due_idx", condition=Q(sent_at__isnull=True)
+            ),
+            # What the claim reads to hold back a row behind an earlier one of its key.
+            models.Index(
+                fields=["ordering_key", "id"],
+                name="outbox_ordering_idx",
+                condition=Q(sent_at__isnull=True) & ~Q(ordering_key=""),
             ),
             # What the clean-up reads: sent rows past their keeping time.
             models.Index(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from celery import current_app
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .handlers import handler_name, resolve
@@ -37,9 +37,44 @@ STOP_AFTER_FAILURES = 20
 
 def backoff(attempts: int) -> datetime.timedelta:
     """How long to wait after the `attempts`-th failed attempt."""
-    if attempts < 1:
-        return datetime.timedelta(0)
-    return min(BACKOFF_FIRST * 2 ** min(attempts - 1, 20), BACKOFF_MAX)
+    return RETRY_POLICIES[MessageKind.MAIL].backoff(attempts)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a kind of message is retried: waits of `first`, doubling, at most `most`; with
+    `give_up_after`, the last try is that long after the row was queued, and a row that
+    fails then ends unsent (due_at NULL, outcome "given up")."""
+
+    first: datetime.timedelta = BACKOFF_FIRST
+    most: datetime.timedelta = BACKOFF_MAX
+    give_up_after: datetime.timedelta | None = None
+
+    def backoff(self, attempts: int) -> datetime.timedelta:
+        if attempts < 1:
+            return datetime.timedelta(0)
+        return min(self.first * 2 ** min(attempts - 1, 20), self.most)
+
+    def next_try(
+        self, *, attempts: int, now: datetime.datetime, created_at: datetime.datetime
+    ) -> datetime.datetime | None:
+        """When to try again after the `attempts`-th failure; None: give up."""
+        due = now + self.backoff(attempts)
+        if self.give_up_after is None:
+            return due
+        last = created_at + self.give_up_after
+        if now >= last:
+            return None
+        return min(due, last)
+
+
+RETRY_POLICIES: dict[str, RetryPolicy] = {
+    # A mail is tried until it goes out (an SMTP outage of a day still ends in the inbox).
+    MessageKind.MAIL: RetryPolicy(),
+    # A webhook is tried 1, 2, 4 … minutes apart, at most 6 hours, the last time 24 hours
+    # after it was queued; then its endpoint is switched off (webhooks.handlers).
+    MessageKind.WEBHOOK: RetryPolicy(give_up_after=datetime.timedelta(hours=24)),
+}
 
 
 # Enqueueing after commit: never an error for the user.
@@ -147,11 +182,13 @@ def outbox_add(
     kind: str = MessageKind.MAIL,
     due_at: datetime.datetime | None = None,
     send_after_commit: bool = True,
+    ordering_key: str = "",
 ) -> OutboxMessage | None:
     """Queue a message in the caller's transaction; None when its key is queued already.
 
     `handler` is a function registered with outbox_handler, or its registered name; the row
-    stores the name.
+    stores the name. Rows with the same `ordering_key` are sent in the order they were
+    queued: one waits while an earlier one of its key is unsent (and not given up).
 
     After commit the sender is asked to send it at once (best effort: see enqueue)."""
     name = handler_name(handler)
@@ -166,6 +203,7 @@ def outbox_add(
                 payload=payload or {},
                 organisation_id=organisation_id,
                 due_at=due_at or timezone.now(),
+                ordering_key=ordering_key,
             )
     except IntegrityError:
         # queued by a concurrent transaction meanwhile
@@ -187,37 +225,70 @@ class SendResult:
         return {"sent": self.sent, "failed": self.failed}
 
 
-def _claim(*, now: datetime.datetime, ids: Iterable[int] | None) -> OutboxMessage | None:
-    """Lock the next due row, skipping rows another sender holds."""
-    rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(sent_at__isnull=True)
+def _claim(
+    *, now: datetime.datetime, ids: Iterable[int] | None, skip_kinds: Iterable[str] = ()
+) -> OutboxMessage | None:
+    """Lock the next due row, skipping rows another sender holds, rows of the kinds in
+    `skip_kinds`, and rows held back behind an earlier unsent row of their ordering key.
+
+    The earlier row counts while it is unsent and still due (not given up), also while
+    another sender holds it: that sender's commit (sent) is what lets the next one go."""
+    rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+        sent_at__isnull=True, due_at__isnull=False
+    )
     if ids is None:
         rows = rows.filter(due_at__lte=now)
     else:
         # Asked for by name (just queued): due, or never tried yet.
         rows = rows.filter(Q(due_at__lte=now) | Q(attempts=0), pk__in=list(ids))
+    skip_kinds = list(skip_kinds)
+    if skip_kinds:
+        rows = rows.exclude(kind__in=skip_kinds)
+    earlier = OutboxMessage.objects.filter(
+        ordering_key=OuterRef("ordering_key"),
+        sent_at__isnull=True,
+        due_at__isnull=False,
+        pk__lt=OuterRef("pk"),
+    )
+    rows = rows.exclude(~Q(ordering_key="") & Exists(earlier))
     return rows.order_by("due_at", "pk").first()
 
 
 def _deliver(message: OutboxMessage, *, now: datetime.datetime) -> bool:
     message.attempts += 1
+    handler = None
     try:
         with transaction.atomic():
             handler = resolve(message.handler)
-            handler(**message.payload)
+            outcome = handler(**message.payload)
     except Exception as error:
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
-        message.due_at = now + backoff(message.attempts)
-        message.save(update_fields=["attempts", "last_error", "due_at"])
+        policy = RETRY_POLICIES.get(message.kind, RETRY_POLICIES[MessageKind.MAIL])
+        message.due_at = policy.next_try(
+            attempts=message.attempts, now=now, created_at=message.created_at
+        )
+        update = ["attempts", "last_error", "due_at"]
+        if message.due_at is None:
+            message.outcome = "given up"
+            update.append("outcome")
+        message.save(update_fields=update)
         logger.warning(
             "Outgoing message %s failed (attempt %d), next try at %s: %s",
             message.key,
             message.attempts,
-            message.due_at.isoformat(),
+            message.due_at.isoformat() if message.due_at else "never (given up)",
             message.last_error,
         )
+        failed = getattr(handler, "outbox_failed", None)
+        if failed is not None:
+            # In the claim's transaction: what it writes commits with the failed attempt.
+            failed(message=message, gave_up=message.due_at is None)
         return False
     message.sent_at = timezone.now()
     update = ["attempts", "sent_at"]
+    if isinstance(outcome, str):
+        message.outcome = outcome[:200]
+        update.append("outcome")
     if getattr(handler, "outbox_forget_payload", False):
         # a rendered mail (a confirmation link, say) is not kept once it went out
         message.payload = {}
@@ -240,23 +311,26 @@ def outbox_send_due(
     started = time.monotonic()
     ids = list(ids) if ids is not None else None
     result = SendResult()
-    failures_in_a_row = 0
+    # Counted per kind: a mail server that is down stops the mails of this run, a receiver
+    # that is down the webhooks, and neither holds up the other.
+    failures_in_a_row: dict[str, int] = {}
+    stopped: set[str] = set()
     while result.sent + result.failed < limit:
         if time.monotonic() - started > RUN_BUDGET_SECONDS:
             break
-        if failures_in_a_row >= STOP_AFTER_FAILURES:
-            # the mail server is down, most likely: the rest wait for the next run
-            break
         with transaction.atomic():
-            message = _claim(now=now, ids=ids)
+            message = _claim(now=now, ids=ids, skip_kinds=stopped)
             if message is None:
                 break
             if _deliver(message, now=now):
                 result.sent += 1
-                failures_in_a_row = 0
+                failures_in_a_row[message.kind] = 0
             else:
                 result.failed += 1
-                failures_in_a_row += 1
+                failures_in_a_row[message.kind] = failures_in_a_row.get(message.kind, 0) + 1
+                if failures_in_a_row[message.kind] >= STOP_AFTER_FAILURES:
+                    # the mail server is down, most likely: the rest wait for the next run
+                    stopped.add(message.kind)
     return result
 
 
@@ -272,7 +346,11 @@ def outbox_send_keys(keys: Iterable[str]) -> int:
 
 
 def outbox_prune(*, now: datetime.datetime | None = None) -> int:
-    """Remove rows sent longer ago than KEEP_SENT."""
+    """Remove rows sent longer ago than KEEP_SENT, and rows that ended unsent (given up,
+    cancelled) and were queued longer ago than that."""
     now = now or timezone.now()
-    deleted, _rows = OutboxMessage.objects.filter(sent_at__lt=now - KEEP_SENT).delete()
+    deleted, _rows = OutboxMessage.objects.filter(
+        Q(sent_at__lt=now - KEEP_SENT)
+        | Q(sent_at__isnull=True, due_at__isnull=True, created_at__lt=now - KEEP_SENT)
+    ).delete()
     return deleted

@@ -48,6 +48,12 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "outbox": {
         "outboxmessage": ("view",),
     },
+    # Their systems' webhook endpoints: made and switched off, never deleted; the delivery
+    # log read, and a delivery sent again ("change").
+    "webhooks": {
+        "webhookendpoint": ("view", "add", "change"),
+        "webhookdelivery": ("view", "change"),
+    },
     # Their ERP's clients of the machine interface: made and revoked, never deleted.
     "api": {
         "apiclient": ("view", "add", "change"),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "portal",
     "outbox",
     "contractors",
+    "webhooks",  # signed event POSTs to contractors' and associations' systems
     "repairs",
     "surveys",
     "api",  # the machine interface (VERA OHD), above the apps it serves
@@ -407,6 +408,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# Webhooks (webhooks/): each POST waits this many seconds for an answer; an endpoint that fails
+# this many deliveries in a row (or one delivery for 24 hours) is switched off, with a mail.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=100)
+# Plain http to localhost or a loopback address (a receiver on the developer's machine);
+# every other endpoint must be https.
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,8 @@ from portal.selectors import staff_emails
 from repairs.lifecycle import Status
 from repairs.models import RepairRequest
 from repairs.notifications import tenant_email, tenant_language
+from webhooks.models import EventType
+from webhooks.services import webhook_event_emit
 
 from .models import InvitationStatus, SurveyInvitation, SurveyResponse
 from .rollup import kpi_months_mark_stale
@@ -274,6 +276,19 @@ def survey_answer(
     )
     if overall_grade <= FOLLOW_UP_GRADE:
         follow_up_alert_queue(response)
+    # The grade only: no comment, nothing of the tenant.
+    webhook_event_emit(
+        event_type=EventType.SURVEY_GRADED,
+        organisation_id=invitation.organisation_id,
+        contractor_id=invitation.contractor_id,
+        subject_id=invitation.request_id,
+        data={
+            "order_id": invitation.request_id,
+            "reference": invitation.request.reference,
+            "grade": overall_grade,
+        },
+        event_id=f"survey-{response.pk}",
+    )
     return response
 
 

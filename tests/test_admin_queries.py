@@ -35,6 +35,8 @@ from repairs.models import (
     UnroutedRequest,
 )
 from surveys.models import FollowUp, SurveyInvitation, SurveyResponse
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import webhook_endpoint_create
 
 from . import factories
 from .queries import count_queries_settled as queries_of
@@ -45,6 +47,7 @@ from .test_admin_scoping import (
     _reuse,
     _sroi,
     _unrouted,
+    _webhook_delivery,
 )
 
 _numbers = count(1)
@@ -150,6 +153,17 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
         ),
         8,
     ),
+    WebhookEndpoint: (
+        lambda staff_user, org: (
+            webhook_endpoint_create(
+                url=f"https://erp.example.nl/hooks/{next(_numbers)}",
+                events=["order.created"],
+                organisation=org,
+            ).endpoint
+        ),
+        8,
+    ),
+    WebhookDelivery: (lambda staff_user, org: _webhook_delivery(org), 9),
 }
 
 

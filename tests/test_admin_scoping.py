@@ -45,6 +45,8 @@ from surveys.models import (
     SurveyInvitation,
     SurveyResponse,
 )
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import webhook_endpoint_create, webhook_event_emit
 
 from . import factories
 
@@ -254,10 +256,46 @@ SCREENS: dict[type[models.Model], Screen] = {
         lambda obj: obj.name,
         frozenset({"organisation"}),
     ),
+    # The association's webhook endpoints (the signing secret is shown once) and their log.
+    WebhookEndpoint: Screen(
+        lambda org: (
+            webhook_endpoint_create(
+                url=f"https://erp.{org.slug}.example/hooks",
+                events=["order.created"],
+                organisation=org,
+            ).endpoint
+        ),
+        lambda obj: obj.url,
+        frozenset({"organisation"}),
+    ),
+    WebhookDelivery: Screen(
+        lambda org: _webhook_delivery(org),
+        lambda obj: obj.key,
+        None,
+    ),
 }
 
+
+def _webhook_delivery(organisation: Organisation) -> WebhookDelivery:
+    endpoint = webhook_endpoint_create(
+        url=f"https://erp.{organisation.slug}.example/log",
+        events=["order.created"],
+        organisation=organisation,
+    ).endpoint
+    messages = webhook_event_emit(
+        event_type="order.created",
+        organisation_id=organisation.pk,
+        contractor_id=None,
+        subject_id=endpoint.pk,
+        data={"order_id": endpoint.pk},
+    )
+    return WebhookDelivery.objects.get(
+        pk=next(m.pk for m in messages if m.payload["endpoint_id"] == endpoint.pk)
+    )
+
+
 MODELS = list(SCREENS)
-PROJECT_APPS = {"portal", "outbox", "contractors", "repairs", "surveys"}
+PROJECT_APPS = {"portal", "outbox", "contractors", "webhooks", "repairs", "surveys"}
 
 
 def model_id(model: type[models.Model]) -> str:
@@ -689,6 +727,8 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "OutboxMessage",
         "UnroutedRequest",
         "ApiClient",
+        "WebhookEndpoint",
+        "WebhookDelivery",
     }
 
 

@@ -699,7 +699,11 @@ HANDLER_NAMES = {
     "surveys.follow_up_alert",
 }
 # Handlers registered by name from the start, so the renaming migration 0002 never knew them.
-HANDLERS_NAMED_FROM_THE_START = {"repairs.late_planner_mail", "repairs.late_staff_mail"}
+HANDLERS_NAMED_FROM_THE_START = {
+    "repairs.late_planner_mail",
+    "repairs.late_staff_mail",
+    "webhooks.deliver",
+}
 
 
 def mail_payload(key: str) -> dict:

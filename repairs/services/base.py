@@ -7,8 +7,10 @@ from django.utils.translation import gettext as _
 
 from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import User
+from webhooks.models import EventType
+from webhooks.services import webhook_event_emit
 
-from ..lifecycle import Status, can_transition
+from ..lifecycle import LIFECYCLE, Status, can_transition
 from ..models import Appointment, AppointmentStatus, EventKind, RepairEvent, RepairRequest
 
 
@@ -75,12 +77,82 @@ def repair_request_transition(
             },
             extra={"current": repair_request.status, "new": status},
         )
+    previous = repair_request.status
     repair_request.status = status
     repair_request.save(update_fields=["status", *update_fields])
-    repair_event_record(
+    event = repair_event_record(
         repair_request=repair_request, status=status, actor=actor, note=note, data=data
     )
+    for event_type in webhook_events_of(
+        previous, status, has_order=bool(repair_request.contractor_id)
+    ):
+        webhook_event_emit(
+            event_type=event_type,
+            organisation_id=repair_request.organisation_id,
+            contractor_id=repair_request.contractor_id,
+            subject_id=repair_request.pk,
+            data=lambda event_type=event_type: webhook_order_data(
+                repair_request, event_type=event_type, event_data=data or {}
+            ),
+            event_id=f"{event.pk}-{event_type}",
+            now=event.created_at,
+        )
     return repair_request
+
+
+def webhook_events_of(previous: str, status: str, *, has_order: bool) -> list[str]:
+    """The webhook events of one status change, in the order they are sent."""
+    events = []
+    # A planned visit given up without being held: moved back to planning, or the request
+    # cancelled or rejected with it.
+    if previous == Status.SCHEDULED and status in (
+        Status.ROUTED,
+        Status.CANCELLED,
+        Status.REJECTED,
+    ):
+        events.append(EventType.APPOINTMENT_CANCELLED)
+    if status == Status.ROUTED and previous in (Status.SUBMITTED, Status.UNROUTED):
+        events.append(EventType.ORDER_CREATED)
+    elif status == Status.SCHEDULED:
+        moved = previous == Status.SCHEDULED
+        events.append(EventType.APPOINTMENT_MOVED if moved else EventType.APPOINTMENT_BOOKED)
+    elif status in (Status.CANCELLED, Status.REJECTED) and has_order:
+        events.append(EventType.ORDER_CANCELLED)
+    elif status == Status.COMPLETED:
+        events.append(EventType.REQUEST_COMPLETED)
+    return events
+
+
+def webhook_order_data(
+    repair_request: RepairRequest, *, event_type: str, event_data: dict[str, Any]
+) -> dict[str, Any]:
+    """A thin payload: ids, VERA codes and times; a receiver reads the rest over the API."""
+    stage = LIFECYCLE[repair_request.status]
+    data: dict[str, Any] = {
+        "order_id": repair_request.pk,
+        "reference": repair_request.reference,
+        "organisation_id": repair_request.organisation_id,
+        "contractor_id": repair_request.contractor_id,
+        "order_status": stage.vera_order,
+        "request_status": stage.vera_request,
+        "urgent": repair_request.is_urgent,
+    }
+    if event_type in (EventType.APPOINTMENT_BOOKED, EventType.APPOINTMENT_MOVED):
+        appointment = (
+            Appointment.objects.filter(request=repair_request, status=AppointmentStatus.PLANNED)
+            .order_by("-pk")
+            .values("pk", "starts_at", "ends_at")
+            .first()
+        )
+        if appointment is not None:
+            data["appointment"] = {
+                "id": appointment["pk"],
+                "starts_at": appointment["starts_at"].isoformat(),
+                "ends_at": appointment["ends_at"].isoformat(),
+            }
+    elif event_type == EventType.APPOINTMENT_CANCELLED and "visit" in event_data:
+        data["appointment"] = {"id": event_data["visit"]}
+    return data
 
 
 def repair_request_lock(repair_request: RepairRequest) -> RepairRequest:
