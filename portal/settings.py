@@ -473,6 +473,11 @@ CELERY_BEAT_SCHEDULE = {
     "claim-attempts-prune": {"task": "portal.tasks.claim_attempts_prune", "schedule": 3600.0},
     # Expired API tokens are deleted once an hour (each client fetches one an hour).
     "api-tokens-clear": {"task": "api.tasks.api_tokens_clear", "schedule": 3600.0},
+    # Idempotency keys older than 24 hours are deleted; a client retries within minutes.
+    "api-idempotency-keys-prune": {
+        "task": "api.tasks.idempotency_keys_prune",
+        "schedule": 3600.0,
+    },
     # Imports whose start message the broker lost (it was down) are started after all.
     "import-jobs-requeue": {"task": "portal.tasks.import_jobs_requeue", "schedule": 300.0},
 }
