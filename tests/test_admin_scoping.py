@@ -36,6 +36,7 @@ from contractors.services import daypart_defaults_ensure, slots_generate
 from outbox.models import OutboxMessage
 from portal.models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
 from portal.scoping import OrganisationScopedAdmin, _organisation_path
+from privacy.models import TenantData
 from repairs.lifecycle import Status
 from repairs.models import MaterialReuse, RepairCategory, RepairRequest, UnroutedRequest
 from surveys.models import (
@@ -273,6 +274,12 @@ SCREENS: dict[type[models.Model], Screen] = {
         lambda obj: obj.key,
         None,
     ),
+    # A tenant's data on request (export, early erasure): the tenancies, found by contract.
+    TenantData: Screen(
+        lambda org: TenantData.objects.get(pk=_tenancy(org).pk),
+        lambda obj: obj.contract_number,
+        None,
+    ),
 }
 
 
@@ -295,7 +302,7 @@ def _webhook_delivery(organisation: Organisation) -> WebhookDelivery:
 
 
 MODELS = list(SCREENS)
-PROJECT_APPS = {"portal", "outbox", "contractors", "webhooks", "repairs", "surveys"}
+PROJECT_APPS = {"portal", "outbox", "contractors", "webhooks", "repairs", "surveys", "privacy"}
 
 
 def model_id(model: type[models.Model]) -> str:
@@ -729,6 +736,8 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "ApiClient",
         "WebhookEndpoint",
         "WebhookDelivery",
+        # the tenant's data on request (privacy.admin): export and early erasure
+        "TenantData",
     }
 
 
