@@ -592,3 +592,82 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(100, int(100 * self.processed_rows / self.total_rows))
+
+
+class CollectiveObjectKind(models.TextChoices):
+    """VERA COLLECTIEFOBJECTSOORT (OHD collectief-objecten `soort`); the reference data's
+    code list is not published with OHD, so the codes are the association's own."""
+
+    STAIRWELL = "TRP", _("Stairwell")
+    LIFT = "LFT", _("Lift")
+    GALLERY = "GAL", _("Gallery")
+    ROOF = "DAK", _("Roof")
+    OTHER = "OVR", _("Other common area")
+
+
+class CollectiveObject(models.Model):
+    """A common area of a complex (VERA CollectiefObject: stairwell, lift, gallery, roof),
+    shared by the dwellings at its postcode within a house-number range. A repair to it has
+    no tenant; it is routed by the postcode like the dwellings around it."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="collective_objects",
+        verbose_name=_("housing association"),
+    )
+    kind = models.CharField(
+        _("kind (VERA COLLECTIEFOBJECTSOORT)"), max_length=3, choices=CollectiveObjectKind.choices
+    )
+    name = models.CharField(_("name"), max_length=120, help_text=_("For example: Lift block B."))
+    complex_code = models.CharField(_("complex code"), max_length=30, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=6, validators=[postcode_validator])
+    house_number_from = models.PositiveIntegerField(_("from house number"), default=1)
+    house_number_to = models.PositiveIntegerField(
+        _("to house number"), null=True, blank=True, help_text=_("Empty: every house number.")
+    )
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("common area")
+        verbose_name_plural = _("common areas")
+        ordering = ["postcode", "house_number_from", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "postcode", "name"],
+                name="collectiveobject_unique_name_per_postcode",
+            ),
+            models.CheckConstraint(
+                condition=Q(postcode__regex=POSTCODE_PATTERN),
+                name="collectiveobject_postcode_normalised",
+            ),
+            models.CheckConstraint(
+                condition=Q(house_number_to__isnull=True)
+                | Q(house_number_to__gte=F("house_number_from")),
+                name="collectiveobject_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {format_postcode(self.postcode)}"
+
+    def clean_fields(self, exclude=None) -> None:
+        if self.postcode and "postcode" not in (exclude or ()):
+            try:
+                self.postcode = normalise_postcode(self.postcode)
+            except ValidationError as error:
+                raise ValidationError({"postcode": error.error_list}) from error
+        super().clean_fields(exclude)
+
+    def dwellings(self) -> "DwellingQuerySet":
+        """The association's dwellings that share this object: its postcode, in its range."""
+        found = Dwelling.objects.filter(
+            organisation_id=self.organisation_id,
+            postcode=self.postcode,
+            house_number__gte=self.house_number_from,
+        )
+        if self.house_number_to is not None:
+            found = found.filter(house_number__lte=self.house_number_to)
+        return found

@@ -10,7 +10,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from contractors.models import Contract, Contractor
-from portal.models import Dwelling, DwellingQuerySet, Organisation, OrganisationQuerySet, Tenancy
+from portal.models import (
+    CollectiveObject,
+    Dwelling,
+    DwellingQuerySet,
+    Organisation,
+    OrganisationQuerySet,
+    Tenancy,
+)
 from portal.search import normalise_term
 
 from . import vera
@@ -137,6 +144,14 @@ CHANNEL_VERA = {
 }
 
 
+class CallerRelation(models.TextChoices):
+    """Who phoned or came to the desk, for a report staff take on someone's behalf."""
+
+    TENANT = "tenant", _("Tenant")
+    NEIGHBOUR = "neighbour", _("Neighbour")
+    OTHER = "other", _("Other")
+
+
 REFERENCE_SHAPE = re.compile(r"^R-[0-9]{4}-[0-9]+$")
 
 # Open requests before closed ones: the order of the lists that hold both, with an index
@@ -219,6 +234,25 @@ class RepairRequest(models.Model):
     access_notes = models.TextField(_("access notes"), blank=True)
     contact_phone = models.CharField(_("best phone number"), max_length=30, blank=True)
     is_urgent = models.BooleanField(_("emergency"), default=False)
+    # Set when staff take the report (repairs.services.intake): who called, and what the
+    # order is when it has no tenant (a common area, or a vacant home between tenancies).
+    caller_name = models.CharField(_("caller"), max_length=120, blank=True)
+    caller_relation = models.CharField(
+        _("caller is"), max_length=10, choices=CallerRelation.choices, blank=True
+    )
+    collective_object = models.ForeignKey(
+        CollectiveObject,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="repair_requests",
+        verbose_name=_("common area"),
+    )
+    is_vacant_home = models.BooleanField(
+        _("vacant home (mutatie)"),
+        default=False,
+        help_text=_("Work in a dwelling between two tenancies; no tenant to contact."),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
     )
@@ -389,6 +423,14 @@ class RepairRequest(models.Model):
     @property
     def vera_channel(self) -> str:
         return Channel(self.channel).vera_code
+
+    @property
+    def without_tenant(self) -> str:
+        """What a work order without a tenant is, for the contractor's label: "common" (a
+        common area), "vacant" (a vacant home), or "" for a tenant's repair."""
+        if self.collective_object_id is not None:
+            return "common"
+        return "vacant" if self.is_vacant_home else ""
 
     def is_late(self, now=None) -> bool:
         """Open and past its latest completion."""
