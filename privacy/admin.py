@@ -99,7 +99,7 @@ class TenantDataAdmin(OrganisationScopedAdmin):
         tenancy = tenancy_get_for_staff(user=request.user, pk=tenancy_id)
         may_erase = request.user.has_perm("portal.change_tenancy")
         reasons: list[str] = []
-        if request.method == "POST" and may_erase:
+        if request.method == "POST" and may_erase and tenancy.anonymised_at is None:
             try:
                 counts = tenant_erase(tenancy=tenancy, actor=request.user, now=timezone.now())
             except ErasureRefused as refused:

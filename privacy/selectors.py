@@ -139,6 +139,7 @@ def export_data(*, tenancies: QuerySet[Tenancy], account: User | None) -> tuple[
                 "description": request.description,
                 "access_notes": request.access_notes,
                 "contact_phone": request.contact_phone,
+                "caller_name": request.caller_name,
                 "cancel_reason": request.cancel_reason,
                 "completed_at": _when(request.completed_at),
             }

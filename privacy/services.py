@@ -108,7 +108,7 @@ def tenancies_anonymise(*, tenancy_ids: list[int], now: datetime.datetime) -> An
 
     requests = RepairRequest.objects.filter(tenancy_id__in=ids)
     counts.requests = requests.update(
-        description="", access_notes="", contact_phone="", cancel_reason=""
+        description="", access_notes="", contact_phone="", caller_name="", cancel_reason=""
     )
     # The notes of the timeline hold reasons typed by tenants and staff; the details (data)
     # hold codes, the contractor, the area and times only, which the statistics read.

@@ -24,7 +24,7 @@ from repairs.models import Appointment, Photo, RepairEvent, RepairRequest
 from surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
 
 from . import factories
-from .queries import count_queries
+from .queries import count_queries, count_queries_settled
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DESCRIPTION = "De kraan lekt, sleutel ligt bij buurvrouw Jansen op nummer 14."
@@ -47,6 +47,7 @@ def personal_request_create(
         description=DESCRIPTION,
         access_notes="Bel aan bij Jansen.",
         contact_phone="0612345678",
+        caller_name="Mevrouw Jansen (buurvrouw)",
         first_time_fix=True,
     )
     factories.RepairEventFactory(
@@ -102,6 +103,7 @@ def personal_text(repair_request: RepairRequest) -> dict:
         "description": repair_request.description,
         "access_notes": repair_request.access_notes,
         "contact_phone": repair_request.contact_phone,
+        "caller_name": repair_request.caller_name,
         "event_notes": sorted(
             RepairEvent.objects.filter(request=repair_request)
             .exclude(note="")
@@ -123,6 +125,7 @@ ANONYMISED = {
     "description": "",
     "access_notes": "",
     "contact_phone": "",
+    "caller_name": "",
     "event_notes": [],
     "visit_notes": [],
     "photos": 0,
@@ -413,14 +416,20 @@ def test_only_tenants_have_a_download(who, english_client, chain, staff_user):
 
 
 @pytest.mark.django_db
-def test_the_download_asks_as_many_queries_for_fifty_requests_as_for_one(
+def test_the_download_and_my_data_ask_as_many_queries_for_fifty_rows_as_for_one(
     tenant_client, chain, media_root
 ):
     personal_request_create(chain)
-    one = count_queries(tenant_client, reverse("my_data_download"))
+    pages = (reverse("my_data_download"), reverse("my_data"))
+    one = [count_queries_settled(tenant_client, page) for page in pages]
     for number in range(1, 50):
         personal_request_create(chain, visit_day=number)
-    fifty = count_queries(tenant_client, reverse("my_data_download"))
+        factories.TenancyFactory(
+            dwelling=factories.DwellingFactory(organisation=chain.organisation),
+            tenant=chain.tenant,
+            contract_number=f"EXTRA-{number}",
+        )
+    fifty = [count_queries_settled(tenant_client, page) for page in pages]
     assert fifty == one
 
 
@@ -598,3 +607,25 @@ def test_staff_set_the_retention_in_the_admin(english_client, organisation, staf
     page = client.get(url)
     assert b"Keep personal data (months)" in page.content
     assert b'name="retention_months" value="24"' in page.content
+
+
+@pytest.mark.django_db
+def test_an_anonymised_tenancy_is_not_erased_again(
+    english_client, former, staff_user, time_machine
+):
+    # given the retention has anonymised the tenancy
+    chain, _request = former
+    time_machine.move_to(at(datetime.date(2026, 3, 2)), tick=False)
+    retention_sweep()
+    done_at = Tenancy.objects.get(pk=chain.tenancy.pk).anonymised_at
+    client = english_client(staff_user)
+
+    # when staff open and post its erasure
+    page = client.get(erase_url(chain.tenancy))
+    posted = client.post(erase_url(chain.tenancy))
+
+    # then it says so, and nothing changes
+    for response in (page, posted):
+        assert b"This tenancy's data has been anonymised already." in response.content
+        assert b"Erase the data now" not in response.content
+    assert Tenancy.objects.get(pk=chain.tenancy.pk).anonymised_at == done_at
