@@ -24,6 +24,7 @@ from .models import (
     Appointment,
     MaterialReuse,
     Photo,
+    RejectCategory,
     RepairCategory,
     RepairEvent,
     RepairRequest,
@@ -133,6 +134,31 @@ class UnroutedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FollowUpFilter(admin.SimpleListFilter):
+    """Requests staff look after once they are closed or back: recharged to the tenant,
+    reopened by the tenant's survey answer, or a repeat repair of the same defect."""
+
+    title = _("after-care")
+    parameter_name = "after"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("recharge", _("Recharge to the tenant")),
+            ("reopened", _("Reopened: not solved says the tenant")),
+            ("repeat", _("Repeat repair (same defect within 30 days)")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "recharge":
+            return queryset.filter(recharge_tenant=True)
+        if value == "reopened":
+            return queryset.filter(reopened_at__isnull=False)
+        if value == "repeat":
+            return queryset.filter(repeat_of__isnull=False)
+        return queryset
+
+
 @admin.register(RepairRequest)
 class RepairRequestAdmin(OrganisationScopedAdmin):
     list_display = [
@@ -149,6 +175,7 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
     # links would read every row of the association.
     list_filter = [
         UnroutedFilter,
+        FollowUpFilter,
         "status",
         "is_urgent",
         "channel",
@@ -173,6 +200,10 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
         "reported_by",
         "channel",
         "unrouted_alert_sent_at",
+        "reject_category",
+        "recharge_tenant",
+        "reopened_at",
+        "repeat_of",
     ]
     fields = [
         "reference",
@@ -193,6 +224,10 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
         "routed_at",
         "completed_at",
         "unrouted_alert_sent_at",
+        "reject_category",
+        "recharge_tenant",
+        "reopened_at",
+        "repeat_of",
     ]
     inlines = [AppointmentInline, PhotoInline, RepairEventInline]
     actions = ["route_again"]
@@ -255,15 +290,21 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
                 messages.WARNING,
             )
             return redirect(change_url)
-        reason, error = "", ""
+        reason, category, recharge, errors = "", "", False, {}
         if request.method == "POST":
             reason = request.POST.get("reason", "")[:1000]
+            category = request.POST.get("category", "")
+            recharge = request.POST.get("recharge") == "on"
             try:
                 services.repair_request_reject(
-                    repair_request=repair_request, actor=request.user, reason=reason
+                    repair_request=repair_request,
+                    actor=request.user,
+                    reason=reason,
+                    category=category,
+                    recharge=recharge,
                 )
             except ApplicationError as refusal:
-                error = refusal.message
+                errors = {refusal.extra.get("field", "reason"): refusal.message}
             else:
                 self.message_user(
                     request,
@@ -283,13 +324,16 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
             "original": repair_request,
             "change_url": change_url,
             "reason": reason,
-            "error": error,
+            "category": category,
+            "recharge": recharge,
+            "categories": RejectCategory.choices,
+            "errors": errors,
         }
         return TemplateResponse(
             request,
             "admin/repairs/repairrequest/reject.html",
             context,
-            status=422 if error else 200,
+            status=422 if errors else 200,
         )
 
     def photo_view(self, request, request_id: int, photo_id: int):

@@ -22,7 +22,7 @@ from portal.paging import UnorderedCountPaginator
 from . import queue, selectors, services, vera
 from .contractor_forms import PlanForm, ReuseFormSet, VisitRecordForm
 from .lifecycle import PLANNABLE_STATUSES, Status, can_transition
-from .models import AppointmentStatus
+from .models import AppointmentStatus, RejectCategory
 from .timeline import tenant_timeline
 
 # the longest reason a planner's rejection keeps; the tenant reads it on their timeline
@@ -87,6 +87,7 @@ def _request_context(repair_request, membership) -> dict:
         and appointment_can_record(membership=membership, appointment=planned),
         "tenant": tenant,
         "is_planner": is_planner(membership),
+        "reject_categories": RejectCategory.choices,
         "can_reject": repair_request_can_reject(
             membership=membership, repair_request=repair_request
         )
@@ -183,13 +184,26 @@ def reject_request(request, reference: str):
     if not repair_request_can_reject(membership=request.membership, repair_request=repair_request):
         raise Http404
     reason = request.POST.get("reason", "")[:REJECT_REASON_LENGTH]
+    category = request.POST.get("category", "")
+    recharge = request.POST.get("recharge") == "on"
     try:
         services.repair_request_reject(
-            repair_request=repair_request, actor=request.user, reason=reason
+            repair_request=repair_request,
+            actor=request.user,
+            reason=reason,
+            category=category,
+            recharge=recharge,
         )
-    except services.ReasonRequired as error:
+    except (services.ReasonRequired, services.CategoryRequired) as error:
         context = _request_context(repair_request, request.membership)
-        context.update(reject_error=error.message, reject_reason=reason, reject_open=True)
+        field = error.extra.get("field", "reason")
+        context.update(
+            reject_errors={field: error.message},
+            reject_reason=reason,
+            reject_category=category,
+            reject_recharge=recharge,
+            reject_open=True,
+        )
         return render(request, "contractor/request.html", context, status=422)
     except ApplicationError as error:
         # no longer open (completed, cancelled, rejected meanwhile)

@@ -106,7 +106,11 @@ LIFECYCLE: dict[str, Stage] = {
         vera_order="INB",
         tenant_status=_("Another appointment is needed"),
         tenant_event=_("Another appointment is needed"),
-        tenant_event_reasons={"AFW": _("Nobody was home; another appointment is needed")},
+        tenant_event_reasons={
+            "AFW": _("Nobody was home; another appointment is needed"),
+            # the tenant answered the survey "not solved" (repair_request_reopen)
+            "reopened": _("You told us the problem is not solved; the contractor comes back"),
+        },
         is_open=True,
         is_plannable=True,
         queue=Queue.PLAN,
@@ -170,7 +174,10 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
         }
     ),
     Status.FOLLOW_UP: frozenset({Status.SCHEDULED, Status.COMPLETED, Status.REJECTED}),
-    Status.COMPLETED: frozenset(),
+    # Only the tenant reopens a completed request, answering the survey "Is the problem
+    # solved?" with "No" (surveys.services.survey_answer -> repair_request_reopen): it goes
+    # back to the same contractor as a follow-up, planned like any other.
+    Status.COMPLETED: frozenset({Status.FOLLOW_UP}),
     Status.CANCELLED: frozenset(),
     Status.REJECTED: frozenset(),
 }

@@ -152,6 +152,19 @@ class CallerRelation(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class RejectCategory(models.TextChoices):
+    """Why staff or the planner reject a request; the tenant reads what it means for them."""
+
+    TENANT = "tenant", _("The tenant's own responsibility (found on site)")
+    DUPLICATE = "duplicate", _("Duplicate of another report")
+    NOT_OURS = "not_ours", _("Not the association's property")
+
+
+# A report of the same defect (VERA DEFECTSOORT) in the same dwelling within this many days
+# of a completion is a repeat repair.
+REPEAT_WITHIN_DAYS = 30
+
+
 REFERENCE_SHAPE = re.compile(r"^R-[0-9]{4}-[0-9]+$")
 
 # Open requests before closed ones: the order of the lists that hold both, with an index
@@ -310,6 +323,28 @@ class RepairRequest(models.Model):
         _("late: planners told at"), null=True, blank=True
     )
     escalated_to_staff_at = models.DateTimeField(_("late: staff told at"), null=True, blank=True)
+    # Set by repair_request_reject; empty for requests rejected before categories existed.
+    reject_category = models.CharField(
+        _("reason for rejecting"), max_length=12, choices=RejectCategory.choices, blank=True
+    )
+    recharge_tenant = models.BooleanField(
+        _("recharge to the tenant"),
+        default=False,
+        help_text=_("Rejected as the tenant's own responsibility; staff recharge the costs."),
+    )
+    # Set when the tenant answers the survey "not solved" (repair_request_reopen).
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    # Set when reported: the completed request of the same dwelling and defect code within
+    # REPEAT_WITHIN_DAYS days before, which this one repeats.
+    repeat_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("repeat repair of"),
+        db_index=False,  # the admin's filter reads request_org_repeat_created
+    )
 
     objects = RepairRequestQuerySet.as_manager()
 
@@ -325,6 +360,13 @@ class RepairRequest(models.Model):
                 condition=Q(contract__isnull=True, contractor__isnull=True)
                 | Q(contract__isnull=False, contractor__isnull=False),
                 name="repairrequest_contract_and_contractor_together",
+            ),
+            models.CheckConstraint(
+                condition=Q(recharge_tenant=False) | Q(reject_category="tenant"),
+                name="repairrequest_recharge_only_tenants_own",
+                violation_error_message=_(
+                    "Only a request rejected as the tenant's own responsibility is recharged."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(contract__isnull=False)
@@ -377,6 +419,22 @@ class RepairRequest(models.Model):
                 name="request_org_contractor_created",
             ),
             models.Index(fields=["status", "created_at", "id"], name="request_status_created"),
+            # The admin's filters "recharge", "reopened" and "repeat repair", newest first.
+            models.Index(
+                fields=["organisation", "created_at", "id"],
+                condition=Q(recharge_tenant=True),
+                name="request_org_recharge_created",
+            ),
+            models.Index(
+                fields=["organisation", "created_at", "id"],
+                condition=Q(reopened_at__isnull=False),
+                name="request_org_reopened_created",
+            ),
+            models.Index(
+                fields=["organisation", "created_at", "id"],
+                condition=Q(repeat_of__isnull=False),
+                name="request_org_repeat_created",
+            ),
             # Completed requests by month, of one association (status filter in the admin too)
             # and of all of them (KPIs).
             models.Index(

@@ -32,6 +32,22 @@ class YesNoField(forms.TypedChoiceField):
 
 
 class SurveyForm(forms.Form):
+    # Asked first: "No" sends the repair back to the contractor (repair_request_reopen).
+    problem_solved = YesNoField(
+        label=_("Is the problem solved?"),
+        help_text=_(
+            "If you answer No, the repair goes back to the contractor, who will make a new "
+            "appointment with you. The contractor then learns that this repair is not solved, "
+            "but not your grades or your comment."
+        ),
+    )
+    still_wrong = forms.CharField(
+        label=_("If not: what is still wrong? (optional; the contractor reads this)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _("Keep it to 1000 characters (now %(show_value)d).")},
+    )
     overall_grade = GradeField(
         label=_("What grade do you give the repair as a whole? (1 = very bad, 10 = excellent)")
     )

@@ -12,6 +12,9 @@ month's grades, first-time fixes and lead times describe the same requests.
 - emergencies within 24 hours: urgent requests completed within 24 h / urgent completed;
 - within norm, emergencies and other repairs apart: completed by the request's latest
   completion (set from its contract's norm times when routed) / completed with one;
+- repeat repairs: completed requests reported within 30 days of a completed request of the
+  same dwelling and defect code (RepairRequest.repeat_of, set when reported) / completed;
+  a request the tenant reopened counts against first-time fix (its flag is cleared);
 - appointments kept: visits recorded as done before their daypart ended / visits that were
   due (done, or planned with the daypart over), by the month of the visit;
 - no-access visits: visits recorded as “no access”, by the month of the visit.
@@ -163,6 +166,8 @@ class KpiRow:
     emergencies_within_norm: int = 0
     repairs_with_norm: int = 0
     repairs_within_norm: int = 0
+    # Completed requests that repeat a repair of the same dwelling and defect code.
+    repeat_repairs: int = 0
 
     @staticmethod
     def _share(part: int, whole: int) -> Decimal | None:
@@ -199,6 +204,10 @@ class KpiRow:
     @property
     def repair_norm_rate(self) -> Decimal | None:
         return self._share(self.repairs_within_norm, self.repairs_with_norm)
+
+    @property
+    def repeat_rate(self) -> Decimal | None:
+        return self._share(self.repeat_repairs, self.completed)
 
     @property
     def kept_rate(self) -> Decimal | None:
@@ -278,6 +287,7 @@ def kpi_rows(
             emergencies_in_norm=Count("pk", filter=WITHIN_NORM & Q(is_urgent=True)),
             repairs_norm=Count("pk", filter=Q(is_urgent=False, complete_due_at__isnull=False)),
             repairs_in_norm=Count("pk", filter=WITHIN_NORM & Q(is_urgent=False)),
+            repeats=Count("pk", filter=Q(repeat_of__isnull=False)),
         )
         .order_by()
     )
@@ -299,6 +309,7 @@ def kpi_rows(
         target.emergencies_within_norm = item["emergencies_in_norm"]
         target.repairs_with_norm = item["repairs_norm"]
         target.repairs_within_norm = item["repairs_in_norm"]
+        target.repeat_repairs = item["repeats"]
 
     invitations = (
         scoped(
@@ -416,6 +427,7 @@ ROLLUP_SUMS = (
     "emergencies_within_norm",
     "repairs_with_norm",
     "repairs_within_norm",
+    "repeat_repairs",
 )
 
 

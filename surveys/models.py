@@ -92,6 +92,8 @@ class SurveyResponse(models.Model):
     area = models.ForeignKey(
         Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("area")
     )
+    # The first question; "No" reopened the request (repairs.services.repair_request_reopen).
+    problem_solved = models.BooleanField(_("problem solved"), null=True, blank=True)
     overall_grade = models.PositiveSmallIntegerField(
         _("overall grade"), validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
@@ -228,6 +230,7 @@ class KpiMonth(models.Model):
     emergencies_within_norm = models.PositiveIntegerField(_("emergencies within norm"), default=0)
     repairs_with_norm = models.PositiveIntegerField(_("repairs with a norm"), default=0)
     repairs_within_norm = models.PositiveIntegerField(_("repairs within norm"), default=0)
+    repeat_repairs = models.PositiveIntegerField(_("repeat repairs"), default=0)
     refreshed_at = models.DateTimeField(_("refreshed at"))
 
     class Meta:

@@ -154,6 +154,7 @@ def kpi_month_refresh(
                 Q(complete_due_at__isnull=False), output_field=BooleanField()
             ),
             in_norm=ExpressionWrapper(WITHIN_NORM, output_field=BooleanField()),
+            repeat=ExpressionWrapper(Q(repeat_of__isnull=False), output_field=BooleanField()),
             invitation_status=F("survey_invitation__status"),
             grade=F("survey_invitation__response__overall_grade"),
         )
@@ -167,6 +168,7 @@ def kpi_month_refresh(
             in_time,
             has_norm,
             in_norm,
+            repeat,
             invitation_status,
             grade,
         ) in requests.values_list(
@@ -179,6 +181,7 @@ def kpi_month_refresh(
             "in_time",
             "has_norm",
             "in_norm",
+            "repeat",
             "invitation_status",
             "grade",
         ).order_by():
@@ -191,6 +194,7 @@ def kpi_month_refresh(
                 norm = "emergencies" if urgent else "repairs"
                 target[f"{norm}_with_norm"] += bool(has_norm)
                 target[f"{norm}_within_norm"] += bool(has_norm and in_norm)
+                target["repeat_repairs"] += bool(repeat)
                 if lead is not None:
                     target["leads"].append(lead)
             if invitation_status in SENT_STATUSES:

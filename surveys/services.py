@@ -19,6 +19,7 @@ from portal.selectors import staff_emails
 from repairs.lifecycle import Status
 from repairs.models import RepairRequest
 from repairs.notifications import tenant_email, tenant_language
+from repairs.services import repair_request_reopen
 from webhooks.models import EventType
 from webhooks.services import webhook_event_emit
 
@@ -248,8 +249,12 @@ def survey_answer(
     craftsman_grade: int | None,
     comment: str,
     may_contact: bool,
+    problem_solved: bool | None = None,
+    still_wrong: str = "",
 ) -> SurveyResponse:
-    """Store the one answer of an invitation; a low grade alerts the association's staff."""
+    """Store the one answer of an invitation; a low grade alerts the association's staff, and
+    "not solved" reopens the request at its contractor (once: the invitation is answered once,
+    and the request is reopened only while it is completed)."""
     invitation = (
         SurveyInvitation.objects.select_for_update(of=("self",))
         .select_related("request")
@@ -262,6 +267,7 @@ def survey_answer(
         invitation=invitation,
         contractor_id=invitation.contractor_id,
         area_id=invitation.area_id,
+        problem_solved=problem_solved,
         overall_grade=overall_grade,
         fixed_first_time=fixed_first_time,
         on_time=on_time,
@@ -276,6 +282,14 @@ def survey_answer(
     )
     if overall_grade <= FOLLOW_UP_GRADE:
         follow_up_alert_queue(response)
+    if problem_solved is False and invitation.request.status == Status.COMPLETED:
+        # The tenant behind the token; what they wrote as still wrong goes to the contractor,
+        # their grades and comment stay anonymous.
+        repair_request_reopen(
+            repair_request=invitation.request,
+            reason=still_wrong or _("Not solved, says the tenant in the survey."),
+            by=invitation.request.reported_by,
+        )
     # The grade only: no comment, nothing of the tenant.
     webhook_event_emit(
         event_type=EventType.SURVEY_GRADED,

@@ -1,6 +1,7 @@
 """The survey page: reached by the link's token, no login."""
 
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -28,7 +29,7 @@ def survey_answer_view(request, token: str):
     form = SurveyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            survey_answer(token=token, **form.cleaned_data)
+            response = survey_answer(token=token, **form.cleaned_data)
         except SurveyUnavailable as error:
             return render(
                 request,
@@ -36,6 +37,8 @@ def survey_answer_view(request, token: str):
                 {"message": error.message, "reason": error.extra["reason"]},
                 status=410,
             )
+        if response.problem_solved is False:
+            return redirect(f"{reverse('survey_thanks')}?opnieuw=1")
         return redirect("survey_thanks")
     return render(
         request,
@@ -46,7 +49,7 @@ def survey_answer_view(request, token: str):
 
 
 def survey_thanks(request):
-    return render(request, "surveys/thanks.html")
+    return render(request, "surveys/thanks.html", {"reopened": request.GET.get("opnieuw") == "1"})
 
 
 @planner_required

@@ -25,17 +25,18 @@ M, A = "morning", "afternoon"
 # The table as staff read it in English for the last 3 months (January to March 2026):
 # month, contractor, area, completed, mean grade, 8+, 5-, response rate, first-time fix,
 # lead time median and p90 (h), emergencies within 24 h, appointments kept, no access, and
-# emergencies and repairs within norm ("–": these past repairs were written without deadlines).
+# emergencies and repairs within norm ("–": these past repairs were written without deadlines),
+# and repeat repairs (none here: tests/test_repeat_repairs.py pins a set with some).
 # Hand-computed in tests/test_kpis.py (EXPECTED).
 TABLE = [
     ["Jan 2026", "Aalbers Onderhoud", "Noord", "3", "6.50", "50.0%", "50.0%", "66.7% (2/3)",
-     "66.7%", "48.0", "67.2", "50.0% (1/2)", "57.1% (4/7)", "1", "–", "–"],
+     "66.7%", "48.0", "67.2", "50.0% (1/2)", "57.1% (4/7)", "1", "–", "–", "0.0% (0/3)"],
     ["Jan 2026", "Bakker Installatietechniek", "Zuid", "4", "6.67", "33.3%", "33.3%",
-     "75.0% (3/4)", "75.0%", "37.4", "51.2", "100.0% (1/1)", "83.3% (5/6)", "1", "–", "–"],
+     "75.0% (3/4)", "75.0%", "37.4", "51.2", "100.0% (1/1)", "83.3% (5/6)", "1", "–", "–", "0.0% (0/4)"],
     ["Feb 2026", "Aalbers Onderhoud", "Noord", "3", "8.00", "50.0%", "0.0%", "66.7% (2/3)",
-     "100.0%", "72.0", "206.4", "–", "100.0% (2/2)", "0", "–", "–"],
+     "100.0%", "72.0", "206.4", "–", "100.0% (2/2)", "0", "–", "–", "0.0% (0/3)"],
     ["Feb 2026", "Bakker Installatietechniek", "Zuid", "2", "6.00", "50.0%", "50.0%",
-     "100.0% (2/2)", "50.0%", "15.5", "26.3", "–", "100.0% (3/3)", "0", "–", "–"],
+     "100.0% (2/2)", "50.0%", "15.5", "26.3", "–", "100.0% (3/3)", "0", "–", "–", "0.0% (0/2)"],
 ]  # fmt: skip
 CSV_HEADER = (
     "month,contractor,area,completed,mean_grade,share_8_plus_pct,share_5_or_lower_pct,"
@@ -51,7 +52,7 @@ CSV_ROWS = [
 ]  # fmt: skip
 # The other association's only row: contractor A in its area Dommeldal.
 THEIR_ROW = ["Jan 2026", "Aalbers Onderhoud", "Dommeldal", "1", "1.00", "0.0%", "100.0%",
-             "100.0% (1/1)", "0.0%", "3.0", "3.0", "–", "100.0% (1/1)", "0", "–", "–"]  # fmt: skip
+             "100.0% (1/1)", "0.0%", "3.0", "3.0", "–", "100.0% (1/1)", "0", "–", "–", "0.0% (0/1)"]  # fmt: skip
 
 
 class _Table(HTMLParser):
@@ -174,7 +175,7 @@ def test_the_period_filter(staff_client):
 
     # then December 2025 falls within 6 and 12 months; an unknown period means 12
     december = ["Dec 2025", "Aalbers Onderhoud", "Noord", "1", "10.00", "100.0%", "0.0%",
-                "100.0% (1/1)", "100.0%", "2.0", "2.0", "–", "100.0% (1/1)", "0", "–", "–"]  # fmt: skip
+                "100.0% (1/1)", "100.0%", "2.0", "2.0", "–", "100.0% (1/1)", "0", "–", "–", "0.0% (0/1)"]  # fmt: skip
     assert table_rows(twelve) == [december, *TABLE]
     assert csv_lines(six)[1].startswith("2025-12,Aalbers Onderhoud,Noord,1,10.00,")
     assert csv_lines(six)[2:] == CSV_ROWS
@@ -304,7 +305,7 @@ def test_a_contractor_sees_its_own_figures_across_associations(english, world):
     # association included), without the contractor column
     assert response.status_code == 200
     december = ["Dec 2025", "Noord", "1", "10.00", "100.0%", "0.0%", "100.0% (1/1)",
-                "100.0%", "2.0", "2.0", "–", "100.0% (1/1)", "0", "–", "–"]  # fmt: skip
+                "100.0%", "2.0", "2.0", "–", "100.0% (1/1)", "0", "–", "–", "0.0% (0/1)"]  # fmt: skip
     mine = [row[:1] + row[2:] for row in (TABLE[0], THEIR_ROW, TABLE[2])]
     assert sorted(table_rows(response)) == sorted([december, *mine])
     assert "Bakker Installatietechniek" not in response.content.decode()

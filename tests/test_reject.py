@@ -75,7 +75,9 @@ def test_the_planner_rejects_a_planned_request_and_its_daypart_is_free_again(
     assert f'action="{reject_url(repair_request)}"' in page.content.decode()
 
     # when the planner rejects it with a reason
-    response = planner_client.post(reject_url(repair_request), {"reason": f"  {REASON}  "})
+    response = planner_client.post(
+        reject_url(repair_request), {"category": "tenant", "reason": f"  {REASON}  "}
+    )
 
     # then the request is rejected, the event names the planner and the reason
     assert response.status_code == 302
@@ -100,7 +102,9 @@ def test_the_planner_must_give_a_reason(scheduled, planner_client):
     repair_request, slot = scheduled
 
     # when the planner rejects it without a reason
-    response = planner_client.post(reject_url(repair_request), {"reason": "   "})
+    response = planner_client.post(
+        reject_url(repair_request), {"category": "tenant", "reason": "   "}
+    )
 
     # then the page says the reason is needed, next to the field, and nothing changed
     assert response.status_code == 422
@@ -124,7 +128,9 @@ def test_a_completed_request_is_not_rejected_and_offers_no_form(now, chain, plan
     assert reject_url(repair_request) not in page.content.decode()
 
     # and posting one anyway is refused with the reason, and changes nothing
-    response = planner_client.post(reject_url(repair_request), {"reason": REASON}, follow=True)
+    response = planner_client.post(
+        reject_url(repair_request), {"category": "tenant", "reason": REASON}, follow=True
+    )
     assert response.redirect_chain == [
         (reverse("contractor_request", args=[repair_request.reference]), 302)
     ]
@@ -147,7 +153,12 @@ def test_a_craftsman_sees_no_rejection_and_posting_one_is_404(
     assert reject_url(repair_request) not in page.content.decode()
 
     # and posting one is 404, and nothing changed
-    assert craftsman_client.post(reject_url(repair_request), {"reason": REASON}).status_code == 404
+    assert (
+        craftsman_client.post(
+            reject_url(repair_request), {"category": "tenant", "reason": REASON}
+        ).status_code
+        == 404
+    )
     repair_request.refresh_from_db()
     assert repair_request.status == Status.SCHEDULED
     slot.refresh_from_db()
@@ -182,7 +193,9 @@ def test_nobody_else_rejects_through_the_contractor_page(
     }[who]()
 
     # when they post a rejection
-    response = english_client(user).post(reject_url(repair_request), {"reason": REASON})
+    response = english_client(user).post(
+        reject_url(repair_request), {"category": "tenant", "reason": REASON}
+    )
 
     # then it is 404, as for a request that does not exist, and nothing changed
     assert response.status_code == 404
@@ -195,7 +208,7 @@ def test_nobody_else_rejects_through_the_contractor_page(
 def test_anyone_not_logged_in_is_sent_to_log_in(scheduled, client):
     repair_request, _slot = scheduled
 
-    response = client.post(reject_url(repair_request), {"reason": REASON})
+    response = client.post(reject_url(repair_request), {"category": "tenant", "reason": REASON})
 
     assert response.status_code == 302
     assert response.url.startswith(resolve_url(settings.LOGIN_URL))
@@ -238,7 +251,9 @@ def test_staff_reject_a_request_of_their_association_in_the_admin(
     form = staff_client.get(admin_reject_url(repair_request))
     assert form.status_code == 200
     assert 'name="reason"' in form.content.decode()
-    response = staff_client.post(admin_reject_url(repair_request), {"reason": REASON})
+    response = staff_client.post(
+        admin_reject_url(repair_request), {"category": "tenant", "reason": REASON}
+    )
 
     # then the request is rejected by them with the reason, and the daypart is free again
     assert response.status_code == 302
@@ -263,7 +278,9 @@ def test_staff_reject_an_unrouted_request(now, chain, staff_user, staff_client):
     )
 
     # when staff reject it
-    response = staff_client.post(admin_reject_url(repair_request), {"reason": REASON})
+    response = staff_client.post(
+        admin_reject_url(repair_request), {"category": "tenant", "reason": REASON}
+    )
 
     # then it is rejected
     assert response.status_code == 302
@@ -275,7 +292,9 @@ def test_staff_reject_an_unrouted_request(now, chain, staff_user, staff_client):
 def test_staff_must_give_a_reason(scheduled, staff_client):
     repair_request, slot = scheduled
 
-    response = staff_client.post(admin_reject_url(repair_request), {"reason": ""})
+    response = staff_client.post(
+        admin_reject_url(repair_request), {"category": "tenant", "reason": ""}
+    )
 
     assert response.status_code == 422
     assert "Give the reason: the tenant reads it." in response.content.decode()
@@ -293,7 +312,9 @@ def test_staff_cannot_reject_a_cancelled_request(now, chain, staff_client):
     assert admin_reject_url(repair_request) not in (
         staff_client.get(admin_change_url(repair_request)).content.decode()
     )
-    response = staff_client.post(admin_reject_url(repair_request), {"reason": REASON}, follow=True)
+    response = staff_client.post(
+        admin_reject_url(repair_request), {"category": "tenant", "reason": REASON}, follow=True
+    )
     assert "can no longer be rejected" in response.content.decode()
     repair_request.refresh_from_db()
     assert repair_request.status == Status.CANCELLED
@@ -305,7 +326,12 @@ def test_staff_of_another_association_get_404(scheduled, other_staff_user, engli
     client = english_client(other_staff_user)
 
     assert client.get(admin_reject_url(repair_request)).status_code == 404
-    assert client.post(admin_reject_url(repair_request), {"reason": REASON}).status_code == 404
+    assert (
+        client.post(
+            admin_reject_url(repair_request), {"category": "tenant", "reason": REASON}
+        ).status_code
+        == 404
+    )
 
     repair_request.refresh_from_db()
     assert repair_request.status == Status.SCHEDULED
@@ -320,7 +346,9 @@ def test_the_admin_rejection_is_not_for_planners_or_tenants(
     repair_request, _slot = scheduled
     user = planner if who == "planner" else chain.tenant
 
-    response = english_client(user).post(admin_reject_url(repair_request), {"reason": REASON})
+    response = english_client(user).post(
+        admin_reject_url(repair_request), {"category": "tenant", "reason": REASON}
+    )
 
     assert response.status_code == 302  # to the admin's login
     assert "login" in response.url
@@ -346,7 +374,9 @@ def test_the_admin_rejection_page_asks_a_fixed_number_of_queries(
 def test_the_lifecycle_allows_rejecting_an_open_request(now, chain, planner, status):
     repair_request = factories.routed_request_create(chain, status=status)
 
-    services.repair_request_reject(repair_request=repair_request, actor=planner, reason=REASON)
+    services.repair_request_reject(
+        repair_request=repair_request, actor=planner, reason=REASON, category="tenant"
+    )
 
     repair_request.refresh_from_db()
     assert repair_request.status == Status.REJECTED
@@ -360,7 +390,9 @@ def test_the_lifecycle_refuses_rejecting_any_other_request(now, chain, planner, 
     repair_request = factories.routed_request_create(chain, status=status)
 
     with pytest.raises(TransitionNotAllowed):
-        services.repair_request_reject(repair_request=repair_request, actor=planner, reason=REASON)
+        services.repair_request_reject(
+            repair_request=repair_request, actor=planner, reason=REASON, category="tenant"
+        )
 
     repair_request.refresh_from_db()
     assert repair_request.status == status
@@ -371,7 +403,9 @@ def test_an_empty_reason_is_refused_before_anything_changes(scheduled, planner):
     repair_request, slot = scheduled
 
     with pytest.raises(ReasonRequired):
-        services.repair_request_reject(repair_request=repair_request, actor=planner, reason=" ")
+        services.repair_request_reject(
+            repair_request=repair_request, actor=planner, reason=" ", category="tenant"
+        )
 
     slot.refresh_from_db()
     assert slot.booked == 1
@@ -392,7 +426,9 @@ def test_staff_rejecting_mails_the_contractor_once_in_dutch(
 
     # when staff reject it
     with django_capture_on_commit_callbacks(execute=True):
-        staff_client.post(admin_reject_url(repair_request), {"reason": REASON})
+        staff_client.post(
+            admin_reject_url(repair_request), {"category": "tenant", "reason": REASON}
+        )
 
     # then the contractor gets one mail saying so, as for a cancellation
     ((subject, body),) = contractor_mails(mailoutbox, chain)
@@ -409,7 +445,7 @@ def test_the_planner_rejecting_mails_nobody(
     repair_request, _slot = scheduled
 
     with django_capture_on_commit_callbacks(execute=True):
-        planner_client.post(reject_url(repair_request), {"reason": REASON})
+        planner_client.post(reject_url(repair_request), {"category": "tenant", "reason": REASON})
 
     repair_request.refresh_from_db()
     assert repair_request.status == Status.REJECTED
@@ -426,7 +462,9 @@ def test_the_tenant_reads_the_rejection_its_reason_and_what_to_do(
     repair_request, _slot = scheduled
     chain.organisation.contact_phone = "040 123 45 67"
     chain.organisation.save(update_fields=["contact_phone"])
-    services.repair_request_reject(repair_request=repair_request, actor=planner, reason=REASON)
+    services.repair_request_reject(
+        repair_request=repair_request, actor=planner, reason=REASON, category="tenant"
+    )
     url = reverse("repair_detail", args=[repair_request.reference])
 
     # when the tenant opens their request
@@ -445,7 +483,9 @@ def test_the_tenant_reads_the_rejection_its_reason_and_what_to_do(
 
 def test_the_tenant_reads_it_in_dutch(scheduled, chain, planner, tenant_client):
     repair_request, _slot = scheduled
-    services.repair_request_reject(repair_request=repair_request, actor=planner, reason=REASON)
+    services.repair_request_reject(
+        repair_request=repair_request, actor=planner, reason=REASON, category="tenant"
+    )
     tenant_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
     chain.tenant.language = "nl"
     chain.tenant.save(update_fields=["language"])
@@ -467,7 +507,9 @@ def test_the_rejected_request_page_asks_the_same_with_1_and_30_events(
 ):
     # given a rejected request with its events
     repair_request, _slot = scheduled
-    services.repair_request_reject(repair_request=repair_request, actor=planner, reason=REASON)
+    services.repair_request_reject(
+        repair_request=repair_request, actor=planner, reason=REASON, category="tenant"
+    )
     url = reverse("repair_detail", args=[repair_request.reference])
     tenant_client.get(url)
     with django_assert_max_num_queries(TENANT_REQUEST_PAGE_QUERIES):

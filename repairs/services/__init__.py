@@ -53,10 +53,12 @@ from .escalation import (
     repair_request_escalate,
 )
 from .requests import (
+    CategoryRequired,
     repair_request_assign_contract,
     repair_request_cancel,
     repair_request_confirm_emergency,
     repair_request_reject,
+    repair_request_reopen,
     repair_request_report,
     repair_request_route,
     repair_request_submit,
@@ -74,6 +76,7 @@ __all__ = [
     "CHANGE_DEADLINE",
     "FOLLOW_UP_REASONS",
     "NO_ACCESS_REASON",
+    "CategoryRequired",
     "ChangeTooLate",
     "NotReportable",
     "Origin",
@@ -112,6 +115,7 @@ __all__ = [
     "repair_request_escalate",
     "repair_request_lock",
     "repair_request_reject",
+    "repair_request_reopen",
     "repair_request_report",
     "repair_request_route",
     "repair_request_submit",

@@ -15,14 +15,16 @@ from portal.models import Dwelling, Tenancy, User
 
 from ..lifecycle import Status, can_transition
 from ..models import (
+    REPEAT_WITHIN_DAYS,
     AppointmentStatus,
     Channel,
     ReferenceCounter,
+    RejectCategory,
     RepairCategory,
     RepairRequest,
     Responsibility,
 )
-from ..norms import deadlines_apply
+from ..norms import DEADLINE_FIELDS, deadlines_apply, deadlines_for
 from ..notifications import contractor_notification_queue
 from ..photos import CleanPhoto
 from .alerts import unrouted_alert_queue
@@ -81,6 +83,24 @@ def repair_request_route(
     )
 
 
+def repeated_request(
+    *, dwelling: Dwelling, category: RepairCategory, now: datetime.datetime
+) -> RepairRequest | None:
+    """The latest request of the dwelling with the same defect code (VERA DEFECTSOORT),
+    completed within REPEAT_WITHIN_DAYS days before now: a new report of it is a repeat
+    repair. Read by the dwelling's index (request_dwelling_created)."""
+    return (
+        RepairRequest.objects.filter(
+            dwelling=dwelling,
+            category__defect_code=category.defect_code,
+            status=Status.COMPLETED,
+            completed_at__gte=now - datetime.timedelta(days=REPEAT_WITHIN_DAYS),
+        )
+        .order_by("-completed_at", "-pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def repair_request_submit(
     *,
@@ -108,6 +128,7 @@ def repair_request_submit(
         contact_phone=contact_phone,
         is_urgent=category.is_emergency,
         status=Status.SUBMITTED,
+        repeat_of=repeated_request(dwelling=dwelling, category=category, now=now),
     )
     repair_event_record(repair_request=repair_request, status=Status.SUBMITTED, actor=reported_by)
     return repair_request_route(repair_request=repair_request, actor=reported_by)
@@ -218,15 +239,36 @@ def repair_request_cancel(
     return repair_request
 
 
+class CategoryRequired(ApplicationError):
+    pass
+
+
 @transaction.atomic
 def repair_request_reject(
-    *, repair_request: RepairRequest, actor: User, reason: str
+    *,
+    repair_request: RepairRequest,
+    actor: User,
+    reason: str,
+    category: str,
+    recharge: bool = False,
 ) -> RepairRequest:
-    """Staff or the contractor's planner find the request is not theirs to carry out (the
-    tenant's own job, or not a repair): a planned visit is cancelled and its place in the slot
-    given back; the tenant reads the reason on their timeline, and the contractor is mailed
-    when staff reject it. Who may is the caller's rule
+    """Staff or the contractor's planner find the request is not theirs to carry out: the
+    tenant's own responsibility (found on site), a duplicate, or not the association's
+    property (RejectCategory). A planned visit is cancelled and its place in the slot given
+    back; the tenant reads the category's advice and the reason on their request page, and
+    the contractor is mailed when staff reject it. Only the tenant's own responsibility may be
+    marked for staff to recharge. Who may is the caller's rule
     (contractors.access.repair_request_can_reject, portal.access.repair_request_can_reject)."""
+    if category not in RejectCategory.values:
+        raise CategoryRequired(
+            _("Choose why the request is rejected: the tenant reads what to do."),
+            extra={"field": "category"},
+        )
+    if recharge and category != RejectCategory.TENANT:
+        raise CategoryRequired(
+            _("Only a job that is the tenant's own responsibility can be recharged."),
+            extra={"field": "recharge"},
+        )
     reason = reason.strip()
     if not reason:
         raise ReasonRequired(_("Give the reason: the tenant reads it."))
@@ -240,8 +282,15 @@ def repair_request_reject(
     current = appointment_planned_lock(repair_request)
     if current is not None:
         appointment_release(appointment=current, status=AppointmentStatus.CANCELLED)
+    repair_request.reject_category = category
+    repair_request.recharge_tenant = recharge
     repair_request_transition(
-        repair_request=repair_request, status=Status.REJECTED, actor=actor, note=reason
+        repair_request=repair_request,
+        status=Status.REJECTED,
+        actor=actor,
+        note=reason,
+        data={"category": category, "recharge": recharge},
+        update_fields=("reject_category", "recharge_tenant"),
     )
     # Staff tell the contractor, as a cancellation does; a planner rejecting knows already.
     membership = getattr(actor, "contractor_membership", None)
@@ -254,6 +303,44 @@ def repair_request_reject(
             key=f"contractor-rejected-{repair_request.pk}",
         )
     return repair_request
+
+
+@transaction.atomic
+def repair_request_reopen(
+    *, repair_request: RepairRequest, reason: str, by: User | None
+) -> RepairRequest:
+    """The tenant says the problem is not solved (the survey's first question): the completed
+    request goes back to its contractor as a follow-up, in the planner's list to plan, with
+    fresh norm deadlines counted from now. It no longer counts as a first-time fix. A request
+    is reopened once: a second call finds it no longer completed. The caller checks the
+    tenant's right (their survey token); `by` is the tenant, None when unknown."""
+    repair_request = repair_request_lock(repair_request)
+    if repair_request.status != Status.COMPLETED or repair_request.reopened_at is not None:
+        raise TransitionNotAllowed(
+            _("Only a completed request can be reopened, and only once."),
+            extra={"current": repair_request.status},
+        )
+    now = timezone.now()
+    repair_request.reopened_at = now
+    repair_request.first_time_fix = False
+    fields = ["reopened_at", "first_time_fix"]
+    if repair_request.contract is not None:
+        due = deadlines_for(
+            reported_at=now, is_urgent=repair_request.is_urgent, contract=repair_request.contract
+        )
+        repair_request.visit_due_at = due.visit_due_at
+        repair_request.complete_due_at = due.complete_due_at
+        repair_request.escalated_to_planner_at = None
+        repair_request.escalated_to_staff_at = None
+        fields.extend(DEADLINE_FIELDS)
+    return repair_request_transition(
+        repair_request=repair_request,
+        status=Status.FOLLOW_UP,
+        actor=by,
+        note=reason.strip()[:2000],
+        data={"reason": "reopened", "completed_at": repair_request.completed_at.isoformat()},
+        update_fields=tuple(fields),
+    )
 
 
 @transaction.atomic
