@@ -21,6 +21,9 @@ from outbox.models import OutboxMessage
 from outbox.services import outbox_send_due
 from repairs.services import repair_request_cancel, repair_request_submit
 from repairs.services.appointments import appointment_cancel, appointment_plan
+from repairs.services.visits import visit_record
+from surveys.models import InvitationStatus, SurveyInvitation
+from surveys.services import survey_answer
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
     webhook_deliveries_resend,
@@ -511,3 +514,82 @@ def test_the_delivery_log_shows_the_attempts_and_sends_again(
     ids = {r["headers"]["webhook-id"] for r in receiver.received}
     assert len(ids) == 1
     assert WebhookDelivery.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_completed_repair_and_its_grade_are_told_without_personal_data(
+    chain, receiver, now, time_machine
+):
+    # given a contractor endpoint for completions and grades, and a planned visit
+    webhook_endpoint_create(
+        url=receiver.url,
+        events=["request.completed", "survey.graded"],
+        contractor=chain.contractor,
+    )
+    craftsman = factories.craftsman_create(chain.contractor)
+    repair_request = repair_request_submit(
+        dwelling=chain.dwelling, category=chain.category, description="Lek.", tenancy=chain.tenancy
+    )
+    slot = chain.slot(days=1)
+    visit = appointment_plan(repair_request=repair_request, slot_id=slot.pk, actor=None)
+
+    # when the visit fixes it, and the tenant answers the survey with a grade and a comment
+    time_machine.move_to(slot.starts_at + datetime.timedelta(hours=1), tick=True)
+    visit_record(appointment=visit, outcome="fixed", actor=craftsman)
+    invitation = SurveyInvitation.objects.create(
+        organisation=chain.organisation,
+        request=repair_request,
+        contractor=chain.contractor,
+        area=chain.area,
+        email="huurder@example.nl",
+        status=InvitationStatus.SENT,
+        due_at=timezone.now(),
+    )
+    survey_answer(
+        token=invitation.token,
+        overall_grade=9,
+        fixed_first_time=True,
+        on_time=True,
+        craftsman_grade=9,
+        comment="Jan van Dijk was heel vriendelijk, bel me op 0612345678",
+        may_contact=True,
+    )
+    outbox_send_due()
+
+    # then both arrived; the grade's body holds the order and the grade, nothing else
+    assert receiver.events() == [
+        ("request.completed", repair_request.pk),
+        ("survey.graded", repair_request.pk),
+    ]
+    completed, graded = (json.loads(r["body"]) for r in receiver.received)
+    assert completed["data"]["order_status"] == "TEC"
+    assert graded["data"] == {
+        "order_id": repair_request.pk,
+        "reference": repair_request.reference,
+        "grade": 9,
+    }
+    assert b"0612345678" not in receiver.received[1]["body"]
+
+
+@pytest.mark.django_db
+def test_staff_see_neither_a_contractors_endpoint_nor_its_deliveries(staff_client, chain):
+    # given the contractor's endpoint, told of an order of the staff's association
+    new = webhook_endpoint_create(
+        url="https://planning.aannemer.example/hooks",
+        events=ALL_EVENTS,
+        contractor=chain.contractor,
+    )
+    emit(chain, 12)
+
+    # when staff open the endpoints, the log, and the endpoint itself
+    endpoints = staff_client.get(reverse("admin:webhooks_webhookendpoint_changelist"))
+    log = staff_client.get(reverse("admin:webhooks_webhookdelivery_changelist"))
+    page = staff_client.get(
+        reverse("admin:webhooks_webhookendpoint_change", args=[new.endpoint.pk])
+    )
+
+    # then nothing of it shows, and the endpoint is not found
+    assert list(endpoints.context["cl"].result_list) == []
+    assert list(log.context["cl"].result_list) == []
+    assert "planning.aannemer.example" not in log.content.decode()
+    assert page.status_code == 404
