@@ -607,6 +607,36 @@ def test_staff_set_the_retention_in_the_admin(english_client, organisation, staf
     page = client.get(url)
     assert b"Keep personal data (months)" in page.content
     assert b'name="retention_months" value="24"' in page.content
+    form = {
+        "emergency_phone": organisation.emergency_phone,
+        "contact_phone": "",
+        "contact_email": "",
+        "mail_from": "",
+        "survey_delay_hours": organisation.survey_delay_hours,
+    }
+
+    # a month is the least; nothing saved
+    refused = client.post(url, {**form, "retention_months": 0})
+    assert refused.status_code == 200
+    assert b"Ensure this value is greater than or equal to 1." in refused.content
+    organisation.refresh_from_db()
+    assert organisation.retention_months == 24
+
+    saved = client.post(url, {**form, "retention_months": 36})
+    assert saved.status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.retention_months == 36
+
+
+@pytest.mark.django_db
+def test_other_associations_staff_cannot_change_the_retention(
+    english_client, organisation, other_staff_user
+):
+    url = reverse("admin:portal_organisation_change", args=[organisation.pk])
+    response = english_client(other_staff_user).post(url, {"retention_months": 1})
+    assert response.status_code == 404
+    organisation.refresh_from_db()
+    assert organisation.retention_months == 24
 
 
 @pytest.mark.django_db
