@@ -24,6 +24,7 @@ from .imports import (
 )
 from .models import (
     ActivationCode,
+    CollectiveObject,
     Dwelling,
     ImportJob,
     ImportStatus,
@@ -601,3 +602,36 @@ def _missing_references(job: ImportJob) -> list[str]:
         .values_list("reference", flat=True)
     )
     return [reference for reference in references.iterator() if reference not in listed]
+
+
+@admin.register(CollectiveObject)
+class CollectiveObjectAdmin(PostcodeInputMixin, OrganisationScopedAdmin):
+    """Common areas (VERA collectief-objecten): staff add the stairwells, lifts, galleries and
+    roofs of their complexes, so a report on one can be taken ("Take a report")."""
+
+    list_display = [
+        "name",
+        "kind",
+        "postcode_display",
+        "house_number_from",
+        "house_number_to",
+        "complex_code",
+        "is_active",
+    ]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "=complex_code", "=postcode"]
+    search_help_text = _("A name, a complex code or a postcode (1234AB).")
+    fields = [
+        "organisation",
+        "kind",
+        "name",
+        "complex_code",
+        "postcode",
+        "house_number_from",
+        "house_number_to",
+        "is_active",
+    ]
+
+    @admin.display(description=_("postcode"), ordering="postcode")
+    def postcode_display(self, obj: CollectiveObject) -> str:
+        return format_postcode(obj.postcode)

@@ -16,6 +16,7 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "staffmembership": ("view",),
         "dwelling": ("view", "add", "change", "delete"),
         "tenancy": ("view", "add", "change", "delete"),
+        "collectiveobject": ("view", "add", "change", "delete"),
         "importjob": ("view", "add"),
     },
     "contractors": {

@@ -19,6 +19,7 @@ from portal.scoping import OrganisationScopedAdmin, ReadOnlyTabularInline, scope
 from portal.search import normalise_term
 
 from . import services
+from .intake_views import intake_urls
 from .lifecycle import Status, can_transition
 from .models import (
     Appointment,
@@ -255,7 +256,7 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
             self.admin_site.admin_view(self.reject_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_reject",
         )
-        return [photo, reject, *super().get_urls()]
+        return [photo, reject, *intake_urls(self), *super().get_urls()]
 
     def _can_reject(self, request, repair_request: RepairRequest) -> bool:
         return (

@@ -57,6 +57,18 @@ def tenancies_current_for(*, user: User) -> QuerySet[Tenancy]:
     )
 
 
+def tenancy_current_of(*, dwelling) -> Tenancy | None:
+    """The dwelling's tenancy running today (the latest started), or None: vacant."""
+    today = timezone.localdate()
+    return (
+        Tenancy.objects.filter(dwelling=dwelling, start_date__lte=today)
+        .exclude(end_date__lt=today)
+        .select_related("tenant")
+        .order_by("-start_date", "-pk")
+        .first()
+    )
+
+
 def tenancy_get_for_tenant(*, user: User, tenancy_id: int | None) -> Tenancy:
     """The current tenancy a report is for: the one asked for, or the only one."""
     tenancies = tenancies_current_for(user=user)
@@ -271,11 +283,14 @@ def reuse_register_rows(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
 
 
 def reuse_register_donors(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
-    """The vacant dwellings that gave material, by VHE number: items taken and their value."""
-    return [
+    """The vacant dwellings that gave material, by VHE number: items taken and their value,
+    and the latest vacant-home order (mutatie) on the dwelling, the work the material came
+    out of (one more query for all donors)."""
+    donors = [
         {**donor, "value": _two_decimals(donor["value"])}
         for donor in reuses.filter(source=ReuseSource.VACANT_DWELLING)
         .values(
+            "source_dwelling_id",
             "source_dwelling__reference",
             "source_dwelling__street",
             "source_dwelling__house_number",
@@ -283,6 +298,25 @@ def reuse_register_donors(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
         .annotate(items=Count("pk"), value=Sum("estimated_value"))
         .order_by("source_dwelling__reference")
     ]
+    orders = {}
+    for order in (
+        ()
+        if not donors
+        else (
+            RepairRequest.objects.filter(
+                dwelling_id__in=[donor["source_dwelling_id"] for donor in donors],
+                is_vacant_home=True,
+            )
+            .order_by("dwelling_id", "created_at", "pk")
+            .values("pk", "reference", "dwelling_id")
+        )
+    ):
+        orders[order["dwelling_id"]] = order  # the latest wins
+    for donor in donors:
+        order = orders.get(donor["source_dwelling_id"])
+        donor["order_id"] = order["pk"] if order else None
+        donor["order_reference"] = order["reference"] if order else ""
+    return donors
 
 
 def _two_decimals(value) -> Decimal:

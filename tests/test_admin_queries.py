@@ -25,7 +25,14 @@ from contractors.models import (
 )
 from contractors.services import daypart_defaults_ensure, slots_generate
 from outbox.models import OutboxMessage
-from portal.models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy
+from portal.models import (
+    CollectiveObject,
+    Dwelling,
+    ImportJob,
+    Organisation,
+    StaffMembership,
+    Tenancy,
+)
 from repairs.lifecycle import Status
 from repairs.models import (
     MaterialReuse,
@@ -114,6 +121,15 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
         8,
     ),
     Dwelling: (lambda staff_user, org: factories.DwellingFactory(organisation=org), 9),
+    CollectiveObject: (
+        lambda staff_user, org: CollectiveObject.objects.create(
+            organisation=org,
+            kind="DAK",
+            name=f"Dak {CollectiveObject.objects.count()}",
+            postcode="5611AB",
+        ),
+        9,
+    ),
     Tenancy: (_tenancy, 8),
     Area: (lambda staff_user, org: factories.AreaFactory(organisation=org), 8),
     PostcodeRule: (_postcode_rule, 8),

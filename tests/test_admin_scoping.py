@@ -34,7 +34,15 @@ from contractors.models import (
 )
 from contractors.services import daypart_defaults_ensure, slots_generate
 from outbox.models import OutboxMessage
-from portal.models import Dwelling, ImportJob, Organisation, StaffMembership, Tenancy, User
+from portal.models import (
+    CollectiveObject,
+    Dwelling,
+    ImportJob,
+    Organisation,
+    StaffMembership,
+    Tenancy,
+    User,
+)
 from portal.scoping import OrganisationScopedAdmin, _organisation_path
 from privacy.models import TenantData
 from repairs.lifecycle import Status
@@ -198,6 +206,11 @@ SCREENS: dict[type[models.Model], Screen] = {
     Tenancy: Screen(
         _tenancy, lambda obj: obj.contract_number, frozenset({"organisation", "dwelling"})
     ),
+    # Common areas of the association's complexes (staff intake takes reports on them).
+    CollectiveObject: Screen(
+        lambda org: CollectiveObject.objects.create(
+            organisation=org, kind="LFT", name=f"Lift {org.slug}", postcode="5611AB"
+        ),
     Area: Screen(
         lambda org: factories.AreaFactory(organisation=org),
         lambda obj: obj.name,

@@ -52,6 +52,7 @@ from .escalation import (
     late_staff_mail_send,
     repair_request_escalate,
 )
+from .intake import repair_request_take
 from .requests import (
     CategoryRequired,
     repair_request_assign_contract,
@@ -119,6 +120,7 @@ __all__ = [
     "repair_request_report",
     "repair_request_route",
     "repair_request_submit",
+    "repair_request_take",
     "repair_request_transition",
     "repair_requests_autoplan",
     "reuse_record",
