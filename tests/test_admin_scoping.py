@@ -211,6 +211,9 @@ SCREENS: dict[type[models.Model], Screen] = {
         lambda org: CollectiveObject.objects.create(
             organisation=org, kind="LFT", name=f"Lift {org.slug}", postcode="5611AB"
         ),
+        lambda obj: obj.name,
+        frozenset({"organisation"}),
+    ),
     Area: Screen(
         lambda org: factories.AreaFactory(organisation=org),
         lambda obj: obj.name,
