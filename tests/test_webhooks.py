@@ -10,6 +10,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -52,6 +53,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.status = 204
+        self.delay = 0.0
         self.server: ThreadingHTTPServer | None = None
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -67,6 +69,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["content-length"]))
+                time.sleep(receiver.delay)
                 receiver.received.append(
                     {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
                 )
@@ -593,3 +596,45 @@ def test_staff_see_neither_a_contractors_endpoint_nor_its_deliveries(staff_clien
     assert list(log.context["cl"].result_list) == []
     assert "planning.aannemer.example" not in log.content.decode()
     assert page.status_code == 404
+
+
+def test_two_senders_at_once_keep_each_orders_events_in_order_and_send_each_once(
+    postgres_only, transactional_db, chain, receiver, time_machine
+):
+    # given five events for each of four orders, queued interleaved while the receiver was
+    # down (each commit's own send failed the first of each order and held back the rest)
+    from django.db import connection
+
+    webhook_endpoint_create(url=receiver.url, events=ALL_EVENTS, contractor=chain.contractor)
+    receiver.stop()
+    types = ALL_EVENTS[:5]
+    for event_type in types:
+        for order in (1, 2, 3, 4):
+            emit(chain, order, event_type)
+    assert OutboxMessage.objects.filter(attempts=1).count() == 4
+    receiver.start()
+    receiver.delay = 0.05
+    later(time_machine, minutes=2)
+    barrier = threading.Barrier(2)
+    results = [None, None]
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = outbox_send_due()
+        finally:
+            connection.close()
+
+    # when two senders run at the same moment (and a sweep after them)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    swept = outbox_send_due()
+
+    # then every event arrived once, and each order's events in the order they happened
+    assert sum(result.sent for result in results) + swept.sent == 20
+    assert len(receiver.received) == 20
+    for order in (1, 2, 3, 4):
+        assert [t for t, o in receiver.events() if o == order] == types
