@@ -298,3 +298,44 @@ def test_the_page_with_a_dwelling_found_asks_a_fixed_number_of_queries(
 
     # then the page asks the same number of queries
     assert count_queries(staff_client, URL, params) == FOUND_PAGE_QUERIES
+
+
+# -- the contractor ------------------------------------------------------------------------
+
+
+def test_the_contractor_sees_orders_without_tenant_labelled_without_tenant_contact(
+    now, chain, staff_user, planner_client
+):
+    # given a common-area order and a vacant-home order routed to the chain's contractor
+    stairs = CollectiveObject.objects.create(
+        organisation=chain.organisation,
+        kind=CollectiveObjectKind.STAIRWELL,
+        name="Trappenhuis A",
+        postcode="5611AB",
+    )
+    common = services.repair_request_take(
+        actor=staff_user,
+        dwelling=chain.dwelling,
+        category=chain.category,
+        description="Trapleuning los",
+        collective_object=stairs,
+    )
+    vacant = factories.DwellingFactory(organisation=chain.organisation, postcode="5611AB")
+    services.repair_request_take(
+        actor=staff_user,
+        dwelling=vacant,
+        category=chain.category,
+        description="Mutatie: kraan vervangen",
+        vacant_home=True,
+    )
+
+    # when the planner opens the list of new work and the common-area order
+    queue = planner_client.get(reverse("work_queue", args=["new"])).content.decode()
+    page = planner_client.get(reverse("contractor_request", args=[common.reference]))
+
+    # then both are labelled, and the order says there is no tenant to contact
+    assert "common area</span>" in queue
+    assert "vacant home</span>" in queue
+    text = page.content.decode()
+    assert "Common area: Trappenhuis A. No tenant to contact." in text
+    assert chain.tenant.email not in text
