@@ -523,3 +523,179 @@ def test_the_rejected_request_page_asks_the_same_with_1_and_30_events(
 
     # then the page asks the same
     assert len(thirty) == len(one)
+
+
+# -- the reason's category and the recharge flag ------------------------------------------
+
+
+def test_the_planner_must_choose_why(scheduled, planner_client):
+    # given a request with a planned visit
+    repair_request, slot = scheduled
+
+    # when the planner rejects it with a reason but no category
+    response = planner_client.post(reject_url(repair_request), {"reason": REASON})
+
+    # then the page asks for the category next to its choices, keeps the reason, and
+    # nothing changed
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Choose why the request is rejected: the tenant reads what to do." in html
+    assert 'id="reject-category-error"' in html
+    assert REASON.replace("'", "&#x27;") in html
+    repair_request.refresh_from_db()
+    assert (repair_request.status, repair_request.reject_category) == (Status.SCHEDULED, "")
+    assert rejected_events(repair_request) == []
+    slot.refresh_from_db()
+    assert slot.booked == 1
+
+
+@pytest.mark.parametrize("category", ["", "other", "TENANT"])
+def test_an_unknown_category_is_refused_before_anything_changes(scheduled, planner, category):
+    repair_request, _slot = scheduled
+
+    with pytest.raises(services.CategoryRequired):
+        services.repair_request_reject(
+            repair_request=repair_request, actor=planner, reason=REASON, category=category
+        )
+
+    repair_request.refresh_from_db()
+    assert repair_request.status == Status.SCHEDULED
+
+
+@pytest.mark.parametrize("category", ["duplicate", "not_ours"])
+def test_only_the_tenants_own_job_is_recharged(scheduled, staff_client, category):
+    repair_request, _slot = scheduled
+
+    response = staff_client.post(
+        admin_reject_url(repair_request),
+        {"category": category, "recharge": "on", "reason": REASON},
+    )
+
+    assert response.status_code == 422
+    assert "Only a job that is the tenant&#x27;s own responsibility can be recharged." in (
+        response.content.decode()
+    )
+    repair_request.refresh_from_db()
+    assert (repair_request.status, repair_request.recharge_tenant) == (Status.SCHEDULED, False)
+
+
+def test_staff_reject_as_the_tenants_job_with_a_recharge_and_filter_on_it(
+    scheduled, chain, staff_user, staff_client
+):
+    # given a request with a planned visit, and another one that is not recharged
+    repair_request, _slot = scheduled
+    other = factories.routed_request_create(chain)
+    assert (
+        "reject-category-tenant"
+        in staff_client.get(admin_reject_url(repair_request)).content.decode()
+    )
+
+    # when staff reject it as the tenant's own job, to be recharged
+    response = staff_client.post(
+        admin_reject_url(repair_request),
+        {"category": "tenant", "recharge": "on", "reason": REASON},
+    )
+
+    # then it is stored with the event
+    assert response.status_code == 302
+    repair_request.refresh_from_db()
+    assert (repair_request.reject_category, repair_request.recharge_tenant) == ("tenant", True)
+    assert RepairEvent.objects.get(request=repair_request, status=Status.REJECTED).data == {
+        "category": "tenant",
+        "recharge": True,
+    }
+    # and the staff list filtered on "recharge" shows it, not the other
+    listed = staff_client.get(
+        reverse("admin:repairs_repairrequest_changelist") + "?after=recharge"
+    ).content.decode()
+    assert repair_request.reference in listed
+    assert other.reference not in listed
+
+
+def test_the_recharge_list_asks_the_same_for_1_and_50_rows(now, chain, staff_client):
+    url = reverse("admin:repairs_repairrequest_changelist") + "?after=recharge"
+
+    def rejected():
+        factories.routed_request_create(
+            chain,
+            status=Status.REJECTED,
+            reject_category="tenant",
+            recharge_tenant=True,
+        )
+
+    rejected()
+    staff_client.get(url)
+    one = len(queries_of(staff_client, url))
+    for _ in range(49):
+        rejected()
+    assert len(queries_of(staff_client, url)) == one
+
+
+def test_the_recharge_list_is_of_the_own_association_only(
+    now, chain, other_staff_user, english_client
+):
+    repair_request = factories.routed_request_create(
+        chain, status=Status.REJECTED, reject_category="tenant", recharge_tenant=True
+    )
+    listed = english_client(other_staff_user).get(
+        reverse("admin:repairs_repairrequest_changelist") + "?after=recharge"
+    )
+    assert repair_request.reference not in listed.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("category", "why", "what"),
+    [
+        (
+            "tenant",
+            "Why: on site it was found that this repair is your own responsibility",
+            "What to do: repair it yourself or have a company of your choice do it.",
+        ),
+        (
+            "duplicate",
+            "Why: this was already reported, by you or a neighbour.",
+            "What to do: nothing.",
+        ),
+        (
+            "not_ours",
+            "Why: this is not the property of your housing association",
+            "What to do: contact the owner;",
+        ),
+    ],
+)
+def test_the_tenant_reads_why_and_what_to_do_per_category(
+    scheduled, planner, tenant_client, category, why, what
+):
+    repair_request, _slot = scheduled
+    services.repair_request_reject(
+        repair_request=repair_request, actor=planner, reason=REASON, category=category
+    )
+
+    html = tenant_client.get(
+        reverse("repair_detail", args=[repair_request.reference])
+    ).content.decode()
+
+    assert why in html
+    assert what in html
+    assert "may charge you the costs" not in html
+
+
+def test_the_tenant_reads_a_recharge_in_dutch(scheduled, chain, planner, tenant_client):
+    repair_request, _slot = scheduled
+    services.repair_request_reject(
+        repair_request=repair_request,
+        actor=planner,
+        reason=REASON,
+        category="tenant",
+        recharge=True,
+    )
+    tenant_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
+    chain.tenant.language = "nl"
+    chain.tenant.save(update_fields=["language"])
+
+    html = tenant_client.get(
+        reverse("repair_detail", args=[repair_request.reference])
+    ).content.decode()
+
+    assert "ter plaatse is vastgesteld dat deze reparatie uw eigen verantwoordelijkheid" in html
+    assert "Uw corporatie kan de kosten van het bezoek bij u in rekening brengen." in html
