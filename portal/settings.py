@@ -298,6 +298,7 @@ CELERY_TASK_ROUTES = {
     "surveys.tasks.surveys_run": {"queue": "mail"},
     "repairs.tasks.appointment_reminders_send": {"queue": "mail"},
     "surveys.tasks.kpi_rollup_refresh": {"queue": "reports"},
+    "privacy.tasks.retention_sweep": {"queue": "reports"},
 }
 
 # Cache and sessions. With Redis: one cache shared by every node, and sessions read from it
@@ -480,4 +481,6 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Imports whose start message the broker lost (it was down) are started after all.
     "import-jobs-requeue": {"task": "portal.tasks.import_jobs_requeue", "schedule": 300.0},
+    # AVG: tenancies past their association's retention are anonymised, each once; daily.
+    "privacy-retention-sweep": {"task": "privacy.tasks.retention_sweep", "schedule": 86400.0},
 }
