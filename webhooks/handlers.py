@@ -76,7 +76,7 @@ def webhook_delivery_failed(*, message: OutboxMessage, gave_up: bool) -> None:
         )
     else:
         return
-    webhook_endpoint_disable(endpoint=endpoint, reason=reason, notify=True, keep=message.pk)
+    webhook_endpoint_disable(endpoint=endpoint, reason=reason, notify=True)
 
 
 webhook_deliver.outbox_failed = webhook_delivery_failed

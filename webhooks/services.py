@@ -126,11 +126,11 @@ def _disabled_mail(endpoint: WebhookEndpoint, *, reason: str) -> None:
 
 @transaction.atomic
 def webhook_endpoint_disable(
-    *, endpoint: WebhookEndpoint, reason: str, notify: bool = False, keep: int | None = None
+    *, endpoint: WebhookEndpoint, reason: str, notify: bool = False
 ) -> bool:
     """Switch an endpoint off: it gets nothing more, and its deliveries still waiting end
-    unsent (outcome "cancelled"; `keep` names one to leave as it is). With notify, its owner
-    gets one mail. False when it was off already."""
+    unsent (outcome "cancelled", their last error kept). With notify, its owner gets one
+    mail. False when it was off already."""
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if not endpoint.is_active:
         return False
@@ -138,9 +138,9 @@ def webhook_endpoint_disable(
     endpoint.disabled_at = timezone.now()
     endpoint.disabled_reason = reason[:200]
     endpoint.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
-    webhook_deliveries(endpoint).filter(sent_at__isnull=True, due_at__isnull=False).exclude(
-        pk=keep
-    ).update(due_at=None, outcome="cancelled: endpoint switched off")
+    webhook_deliveries(endpoint).filter(sent_at__isnull=True, due_at__isnull=False).update(
+        due_at=None, outcome="cancelled: endpoint switched off"
+    )
     if notify:
         _disabled_mail(endpoint, reason=reason)
     return True
