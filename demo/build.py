@@ -3,7 +3,8 @@
 Rows are matched on their natural keys (slug, VHE number, contract number, e-mail address,
 KvK number, area name), so writing again neither duplicates nor changes them. Reports go
 through the real services (`repair_request_submit` routes them, the craftsman's `visit_record`
-completes them after a visit, staff's `repair_request_reject` rejects one,
+completes them after a visit, staff's `repair_request_reject` rejects one (the tenant's own
+job, to be recharged), the tenant's survey answer "not solved" (`survey_answer`) reopens one,
 `repair_request_transition` records the tenant's cancellation, the planner's
 `appointment_plan` plans their visit); the repair history is only written for an association
 that has no repair requests yet.
@@ -39,6 +40,7 @@ from repairs.lifecycle import Status, can_transition
 from repairs.models import (
     Appointment,
     Channel,
+    RejectCategory,
     RepairCategory,
     RepairEvent,
     RepairRequest,
@@ -54,6 +56,8 @@ from repairs.services import (
     repair_request_transition,
     visit_record,
 )
+from surveys.models import InvitationStatus, SurveyInvitation
+from surveys.services import survey_answer
 
 from .catalogue import CATEGORIES
 from .plan import Plan, TenancyPlan, build_plan
@@ -83,6 +87,8 @@ OUTCOMES = {
         Status.REJECTED,
         "Een verstopte gootsteen ontstopt de huurder zelf; het advies is uitgelegd.",
     ),
+    # completed after a visit three days ago; the tenant's survey answer reopens it
+    "reopened": (Status.COMPLETED, "Het toilet loopt na het doortrekken nog steeds door."),
 }
 
 
@@ -352,6 +358,9 @@ def _reports_write(
             _at(rng, reported.date() + datetime.timedelta(days=rng.randint(2, 12))),
             now,
         )
+        if row.outcome == "reopened":
+            # the visit lies a few days back, so the survey (14 days open) is still answerable
+            closed = now - datetime.timedelta(days=3)
         if row.outcome == "planned":
             to_plan.append(repair_request.pk)
         target, note = OUTCOMES.get(row.outcome, ("", ""))
@@ -370,6 +379,8 @@ def _reports_write(
                 .order_by("pk")
                 .first(),
                 reason=note,
+                category=RejectCategory.TENANT,
+                recharge=True,
             )
         # The lifecycle decides; an outcome it no longer allows leaves the report routed.
         elif target and can_transition(repair_request.status, target):
@@ -409,8 +420,40 @@ def _reports_write(
             request=repair_request,
             status__in=[Status.COMPLETED, Status.CANCELLED, Status.REJECTED],
         ).update(created_at=closed)
+        if row.outcome == "reopened":
+            # answered "not solved" in visits_plan, after the history: an association's
+            # history is written only while it has no survey answers
+            to_plan.append(repair_request.pk)
         written += 1
     return written
+
+
+def _survey_not_solved(repair_request: RepairRequest, *, note: str) -> None:
+    """The tenant's survey of the repair, sent the day after the visit and answered "No, not
+    solved" through the survey's own service, which reopens the request at its contractor."""
+    sent = repair_request.completed_at + datetime.timedelta(days=1)
+    invitation = SurveyInvitation.objects.create(
+        organisation_id=repair_request.organisation_id,
+        request=repair_request,
+        contractor_id=repair_request.contractor_id,
+        area_id=repair_request.contract.area_id,
+        email=repair_request.reported_by.email if repair_request.reported_by else "",
+        status=InvitationStatus.SENT,
+        due_at=sent,
+        sent_at=sent,
+        expires_at=sent + datetime.timedelta(days=14),
+    )
+    survey_answer(
+        token=invitation.token,
+        problem_solved=False,
+        still_wrong=note,
+        overall_grade=6,
+        fixed_first_time=None,
+        on_time=True,
+        craftsman_grade=7,
+        comment="",
+        may_contact=False,
+    )
 
 
 def visits_plan(request_ids: list[int]) -> int:
@@ -418,8 +461,17 @@ def visits_plan(request_ids: list[int]) -> int:
     dayparts of its area from tomorrow, as the planner's queue would."""
     rng = random.Random(SEED + 2)
     planned = 0
+    # A completed report among them is the one whose tenant says it is not solved.
+    for repair_request in RepairRequest.objects.filter(
+        pk__in=request_ids, status=Status.COMPLETED, survey_invitation__isnull=True
+    ).select_related("contract", "reported_by"):
+        with transaction.atomic():
+            _survey_not_solved(repair_request, note=OUTCOMES["reopened"][1])
     for repair_request in (
-        RepairRequest.objects.filter(pk__in=request_ids, status=Status.ROUTED)
+        # routed, or reopened by the tenant (a follow-up is planned like any other)
+        RepairRequest.objects.filter(
+            pk__in=request_ids, status__in=[Status.ROUTED, Status.FOLLOW_UP]
+        )
         .select_related("contract")
         .order_by("created_at", "pk")
     ):

@@ -76,7 +76,7 @@ class RequestPlan:
     category: str  # name_nl
     description: str
     days_ago: int
-    outcome: str  # routed, completed, cancelled, rejected
+    outcome: str  # routed, completed, cancelled, rejected, reopened
     contact_phone: str
 
 
@@ -332,7 +332,9 @@ def build_plan(today: datetime.date) -> Plan:
         )
 
     huurder, huurder2, huurder3 = (home for *_, home in tenant_homes[:3])
-    report(huurder, "Toilet loopt door", 41, "completed")
+    # The demo tenant's running toilet was fixed three days ago, they say in the survey it is
+    # not: reopened at the same contractor, its new visit planned.
+    report(huurder, "Toilet loopt door", 41, "reopened")
     report(huurder, "Raam sluit niet goed", 3)
     # Kees's noisy ventilation is late: reported just over the norm's 10 working days ago,
     # its visit planned only in the coming days, so the planner's list "Te laat" shows it and

@@ -117,6 +117,7 @@ def test_not_solved_reopens_the_request_at_the_same_contractor(
     # and the planner finds it in the list to plan
     queue = english_client(planner).get(reverse("work_queue", args=["plan"]))
     assert repair_request.reference in queue.content.decode()
+    assert "reopened: the tenant says it is not solved" in queue.content.decode()
     page = english_client(planner).get(
         reverse("contractor_request", args=[repair_request.reference])
     )
@@ -280,3 +281,21 @@ def test_the_reopened_list_asks_the_same_for_1_and_50_rows(now, chain, staff_use
     fifty = count_queries(client, admin_list())
 
     assert one == fifty
+
+
+def test_the_planners_list_asks_the_same_for_1_and_50_reopened(now, chain, planner_client):
+    url = reverse("work_queue", args=["plan"])
+
+    def reopened():
+        factories.routed_request_create(chain, status=Status.FOLLOW_UP, reopened_at=now)
+
+    reopened()
+    planner_client.get(url)
+    one = count_queries(planner_client, url)
+    for _ in range(49):
+        reopened()
+    fifty = count_queries(planner_client, url)
+
+    assert one == fifty
+    page = planner_client.get(url).content.decode()
+    assert page.count("reopened: the tenant says it is not solved") == 25  # one page of 25
