@@ -339,3 +339,43 @@ def test_the_contractor_sees_orders_without_tenant_labelled_without_tenant_conta
     text = page.content.decode()
     assert "Common area: Trappenhuis A. No tenant to contact." in text
     assert chain.tenant.email not in text
+
+
+# -- the demo ------------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_common_area_order_and_vacant_home_orders_the_register_links(
+    db, english_client
+):
+    # given the demo data
+    import io  # local import: only this test runs the demo
+
+    from django.core.management import call_command  # local import: only this test
+
+    output = io.StringIO()
+    call_command("demo_data", stdout=output)
+
+    # then De Kempen has one common-area order (a stairwell, by phone from the caretaker)
+    common = RepairRequest.objects.get(collective_object__isnull=False)
+    assert common.collective_object.kind == CollectiveObjectKind.STAIRWELL
+    assert (common.tenancy, common.vera_channel) == (None, "TEL")
+    assert common.contractor_id is not None
+    # and vacant-home orders (BAL, no tenancy) on the dwelling reused material came from
+    vacant = RepairRequest.objects.filter(is_vacant_home=True)
+    assert vacant.count() >= 3
+    assert {(order.tenancy_id, order.vera_channel) for order in vacant} == {(None, "BAL")}
+    donors = set(
+        MaterialReuse.objects.filter(source=ReuseSource.VACANT_DWELLING).values_list(
+            "source_dwelling_id", flat=True
+        )
+    )
+    assert set(vacant.values_list("dwelling_id", flat=True)) <= donors
+    # and the register of De Kempen's staff links its donor to the latest order
+    from portal.models import User  # local import: the demo's staff account
+
+    staff = User.objects.get(email="medewerker@dekempen.nl")
+    register = english_client(staff).get(reverse("admin:repairs_materialreuse_register"))
+    latest = vacant.filter(organisation__slug="dekempen").order_by("created_at", "pk").last()
+    assert reverse("admin:repairs_repairrequest_change", args=[latest.pk]) in (
+        register.content.decode()
+    )

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from contractors.services import slots_generate
 from demo.build import demo_world_write, summary_write, visits_plan
+from demo.intake import demo_intake_write
 from portal.celery import app as celery_app
 
 
@@ -31,6 +32,9 @@ class Command(BaseCommand):
             celery_app.conf.task_always_eager = was_eager
         # A year of completed repairs with survey answers, for the KPI dashboard.
         call_command("demo_history", stdout=self.stdout)
+        # A common-area order and vacant-home orders, turned from history rows.
+        turned = demo_intake_write()
+        self.stdout.write(f"Common-area and vacant-home orders: {turned}")
         slots = slots_generate()
         self.stdout.write(f"Bookable slots added for the coming weeks: {slots}")
         if to_plan:
