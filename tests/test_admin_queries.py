@@ -33,6 +33,7 @@ from portal.models import (
     StaffMembership,
     Tenancy,
 )
+from privacy.models import TenantData
 from repairs.lifecycle import Status
 from repairs.models import (
     MaterialReuse,
@@ -180,6 +181,10 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
         8,
     ),
     WebhookDelivery: (lambda staff_user, org: _webhook_delivery(org), 9),
+    TenantData: (
+        lambda staff_user, org: TenantData.objects.get(pk=_tenancy(staff_user, org).pk),
+        8,
+    ),
 }
 
 

@@ -752,6 +752,8 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "ApiClient",
         "WebhookEndpoint",
         "WebhookDelivery",
+        # the common areas of complexes (stairwell, lift, gallery, roof)
+        "CollectiveObject",
         # the tenant's data on request (privacy.admin): export and early erasure
         "TenantData",
     }
