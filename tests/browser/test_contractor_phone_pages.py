@@ -31,6 +31,7 @@ FIGURES = [
     "No access",
     "Emergencies within norm",
     "Repairs within norm",
+    "Repeat repairs",
 ]
 
 
@@ -93,7 +94,7 @@ def test_every_figure_of_the_contractor_is_readable_on_a_390px_phone(
         contractor=world.a.contractor, role=ContractorRole.PLANNER
     ).user
     december = ["Dec 2025", "Noord", "1", "10.00", "100.0%", "0.0%", "100.0% (1/1)",
-                "100.0%", "2.0", "2.0", "–", "100.0% (1/1)", "0", "–", "–"]  # fmt: skip
+                "100.0%", "2.0", "2.0", "–", "100.0% (1/1)", "0", "–", "–", "0.0% (0/1)"]  # fmt: skip
     rows = [december, *(row[:1] + row[2:] for row in (TABLE[0], THEIR_ROW, TABLE[2]))]
 
     # when the planner opens the figures on a phone
