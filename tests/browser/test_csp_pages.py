@@ -39,7 +39,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 # URL kwargs that name one object: pages that differ only in them are one page to the crawl.
 OBJECT_KWARGS = {"reference", "appointment_id", "area_id", "slot_id", "category_id", "token"}
 # Not pages: downloads, photos, calendar files, and what a link would change (language).
-SKIP_PATH = re.compile(r"\.ics$|/fotos/|/i18n/|/static/|/media/")
+SKIP_PATH = re.compile(r"\.ics$|/fotos/|/i18n/|/static/|/media/|/download/$")
 
 
 @pytest.fixture
@@ -117,7 +117,9 @@ def crawl(page, live_server_url: str, start: str, limit: int = 80) -> set[str]:
         keys.add(key)
         open_page(page, url, seen)
         names.add(key[0])
-        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+        for href in page.eval_on_selector_all(
+            "a[href]:not([download])", "links => links.map(a => a.href)"
+        ):
             if href.startswith(live_server_url) and "#" not in href:
                 queue.append(href[len(live_server_url) :] or "/")
     return names
