@@ -9,6 +9,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from portal.models import CollectiveObject, CollectiveObjectKind
@@ -18,12 +19,13 @@ from repairs.models import Appointment, Channel, MaterialReuse, RepairRequest, R
 from repairs.services import NotReportable, SlotFull
 
 from . import factories
-from .queries import count_queries
+from .queries import count_queries_settled
 
 URL = "/admin/repairs/repairrequest/take/"
 
-# Pinned: the find step with the dwelling found, whatever the number of free dayparts.
-FOUND_PAGE_QUERIES = 11
+# Pinned: the page with the dwelling found, whatever the number of categories and free
+# dayparts. With Redis (the PostgreSQL runs) the session is cached (cached_db): one query less.
+FOUND_PAGE_QUERIES = {"postgresql": 10}.get(connection.vendor, 11)
 
 
 @pytest.fixture
@@ -297,7 +299,7 @@ def test_the_page_with_a_dwelling_found_asks_a_fixed_number_of_queries(
     params = {"postcode": "5611AB", "house_number": chain.dwelling.house_number}
 
     # then the page asks the same number of queries
-    assert count_queries(staff_client, URL, params) == FOUND_PAGE_QUERIES
+    assert count_queries_settled(staff_client, URL, params) == FOUND_PAGE_QUERIES
 
 
 # -- the contractor ------------------------------------------------------------------------
