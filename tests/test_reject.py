@@ -699,3 +699,14 @@ def test_the_tenant_reads_a_recharge_in_dutch(scheduled, chain, planner, tenant_
 
     assert "ter plaatse is vastgesteld dat deze reparatie uw eigen verantwoordelijkheid" in html
     assert "Uw corporatie kan de kosten van het bezoek bij u in rekening brengen." in html
+
+
+def test_staff_see_the_category_and_recharge_on_the_request(now, chain, staff_client):
+    repair_request = factories.routed_request_create(
+        chain, status=Status.REJECTED, reject_category="tenant", recharge_tenant=True
+    )
+
+    html = staff_client.get(admin_change_url(repair_request)).content.decode()
+
+    assert "The tenant&#x27;s own responsibility (found on site)" in html
+    assert "Recharge to the tenant" in html
