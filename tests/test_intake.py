@@ -190,6 +190,34 @@ def test_a_vacant_home_order_is_bal_without_tenant_and_the_reuse_register_links_
     assert reverse("admin:repairs_repairrequest_change", args=[order.pk]) in text
 
 
+def test_an_emergency_taken_by_phone_is_not_booked_but_told_to_the_contractor_at_once(
+    now, chain, staff_user
+):
+    # given an emergency category and a free daypart
+    from outbox.models import OutboxMessage  # local import: only this test reads the outbox
+
+    emergency = factories.RepairCategoryFactory(
+        organisation=chain.organisation, is_emergency=True, name_nl="Gaslucht"
+    )
+    slot = chain.slot(days=2, capacity=1)
+
+    # when staff take it by phone and pick the daypart anyway
+    repair_request = services.repair_request_take(
+        actor=staff_user,
+        dwelling=chain.dwelling,
+        category=emergency,
+        description="Het ruikt naar gas in de keuken.",
+        slot_id=slot.pk,
+    )
+
+    # then it waits for the contractor's confirmation, unbooked, and the contractor is told
+    repair_request.refresh_from_db()
+    assert (repair_request.status, repair_request.is_urgent) == (Status.ROUTED, True)
+    assert repair_request.contractor_confirmed_at is None
+    assert not Appointment.objects.exists()
+    assert OutboxMessage.objects.filter(key=f"contractor-emergency-{repair_request.pk}").exists()
+
+
 # -- bad inputs ----------------------------------------------------------------------------
 
 
