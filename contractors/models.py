@@ -331,16 +331,19 @@ class Contract(models.Model):
     emergency_on_site_hours = models.PositiveSmallIntegerField(
         _("emergency: on site within (hours)"),
         default=24,
+        db_default=24,
         validators=[MinValueValidator(1), MaxValueValidator(168)],
     )
     appointment_working_days = models.PositiveSmallIntegerField(
         _("repair: visit within (working days)"),
         default=5,
+        db_default=5,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     completion_working_days = models.PositiveSmallIntegerField(
         _("repair: completed within (working days)"),
         default=10,
+        db_default=10,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
         help_text=_("Working days skip weekends and Dutch public holidays."),
     )

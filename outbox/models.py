@@ -38,10 +38,10 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # What the handler reported when it returned a text ("HTTP 204", "not sent: …"), or why
     # the row ended unsent ("given up", "cancelled").
-    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True, db_default="")
     # Rows with the same ordering key are sent one at a time in primary-key order: a row waits
     # while an earlier row of its key is unsent and still due (webhooks of one order).
-    ordering_key = models.CharField(_("ordering key"), max_length=200, blank=True)
+    ordering_key = models.CharField(_("ordering key"), max_length=200, blank=True, db_default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -37,6 +37,7 @@ class Organisation(models.Model):
     retention_months = models.PositiveSmallIntegerField(
         _("keep personal data (months)"),
         default=24,
+        db_default=24,
         validators=[MinValueValidator(1), MaxValueValidator(240)],
         help_text=_(
             "How long after a tenancy ends its personal data is kept; then it is anonymised "

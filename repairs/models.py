@@ -249,9 +249,9 @@ class RepairRequest(models.Model):
     is_urgent = models.BooleanField(_("emergency"), default=False)
     # Set when staff take the report (repairs.services.intake): who called, and what the
     # order is when it has no tenant (a common area, or a vacant home between tenancies).
-    caller_name = models.CharField(_("caller"), max_length=120, blank=True)
+    caller_name = models.CharField(_("caller"), max_length=120, blank=True, db_default="")
     caller_relation = models.CharField(
-        _("caller is"), max_length=10, choices=CallerRelation.choices, blank=True
+        _("caller is"), max_length=10, choices=CallerRelation.choices, blank=True, db_default=""
     )
     collective_object = models.ForeignKey(
         CollectiveObject,
@@ -264,6 +264,7 @@ class RepairRequest(models.Model):
     is_vacant_home = models.BooleanField(
         _("vacant home (mutatie)"),
         default=False,
+        db_default=False,
         help_text=_("Work in a dwelling between two tenancies; no tenant to contact."),
     )
     status = models.CharField(
@@ -325,11 +326,16 @@ class RepairRequest(models.Model):
     escalated_to_staff_at = models.DateTimeField(_("late: staff told at"), null=True, blank=True)
     # Set by repair_request_reject; empty for requests rejected before categories existed.
     reject_category = models.CharField(
-        _("reason for rejecting"), max_length=12, choices=RejectCategory.choices, blank=True
+        _("reason for rejecting"),
+        max_length=12,
+        choices=RejectCategory.choices,
+        blank=True,
+        db_default="",
     )
     recharge_tenant = models.BooleanField(
         _("recharge to the tenant"),
         default=False,
+        db_default=False,
         help_text=_("Rejected as the tenant's own responsibility; staff recharge the costs."),
     )
     # Set when the tenant answers the survey "not solved" (repair_request_reopen).

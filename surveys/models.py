@@ -226,11 +226,19 @@ class KpiMonth(models.Model):
     visits_due = models.PositiveIntegerField(_("visits due"), default=0)
     visits_kept = models.PositiveIntegerField(_("visits kept"), default=0)
     no_access_visits = models.PositiveIntegerField(_("no-access visits"), default=0)
-    emergencies_with_norm = models.PositiveIntegerField(_("emergencies with a norm"), default=0)
-    emergencies_within_norm = models.PositiveIntegerField(_("emergencies within norm"), default=0)
-    repairs_with_norm = models.PositiveIntegerField(_("repairs with a norm"), default=0)
-    repairs_within_norm = models.PositiveIntegerField(_("repairs within norm"), default=0)
-    repeat_repairs = models.PositiveIntegerField(_("repeat repairs"), default=0)
+    emergencies_with_norm = models.PositiveIntegerField(
+        _("emergencies with a norm"), default=0, db_default=0
+    )
+    emergencies_within_norm = models.PositiveIntegerField(
+        _("emergencies within norm"), default=0, db_default=0
+    )
+    repairs_with_norm = models.PositiveIntegerField(
+        _("repairs with a norm"), default=0, db_default=0
+    )
+    repairs_within_norm = models.PositiveIntegerField(
+        _("repairs within norm"), default=0, db_default=0
+    )
+    repeat_repairs = models.PositiveIntegerField(_("repeat repairs"), default=0, db_default=0)
     refreshed_at = models.DateTimeField(_("refreshed at"))
 
     class Meta:
