@@ -123,7 +123,7 @@ class OnderhoudsorderSerializer(serializers.Serializer):
 
     @extend_schema_field(ReferentiedataSerializer)
     def get_onderhoudSoort(self, order: RepairRequest) -> dict:
-        return vera.referentiedata(vera.MAINTENANCE_KIND, "REP")
+        return vera.referentiedata(vera.MAINTENANCE_KIND, order.maintenance_kind)
 
     @extend_schema_field(ReferentiedataSerializer)
     def get_status(self, order: RepairRequest) -> dict:
@@ -415,7 +415,9 @@ class OnderhoudsverzoekSerializer(serializers.Serializer):
                 "omschrijving": request.description,
                 "melddatum": utc(request.created_at),
                 "status": vera.referentiedata(vera.REQUEST_STATUS, request.vera_status),
-                "onderhoudSoort": vera.referentiedata(vera.MAINTENANCE_KIND, "REP"),
+                "onderhoudSoort": vera.referentiedata(
+                    vera.MAINTENANCE_KIND, request.maintenance_kind
+                ),
                 "eenheid": sleutel(request.dwelling.reference),
                 "defecten": [
                     {

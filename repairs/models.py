@@ -144,6 +144,15 @@ CHANNEL_VERA = {
 }
 
 
+class MaintenanceKind(models.TextChoices):
+    """What kind of work an order is (VERA ONDERHOUDSOORT): a tenant's repair, or a visit of
+    planned maintenance or a renovation project booked through the same chain."""
+
+    REPAIR = "REP", _("Repair")
+    PLANNED = "PLN", _("Planned maintenance")
+    PROJECT = "PRJ", _("Renovation project")
+
+
 class CallerRelation(models.TextChoices):
     """Who phoned or came to the desk, for a report staff take on someone's behalf."""
 
@@ -266,6 +275,13 @@ class RepairRequest(models.Model):
         default=False,
         db_default=False,
         help_text=_("Work in a dwelling between two tenancies; no tenant to contact."),
+    )
+    maintenance_kind = models.CharField(
+        _("kind of work (VERA onderhoudssoort)"),
+        max_length=3,
+        choices=MaintenanceKind.choices,
+        default=MaintenanceKind.REPAIR,
+        db_default=MaintenanceKind.REPAIR,
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
@@ -656,6 +672,16 @@ class Appointment(models.Model):
     )
     outcome_notes = models.TextField(_("notes on the visit"), blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+    # A combined visit: this job rides along on another request's visit in the same dwelling
+    # (same slot and time) and takes no place of its own in the contractor's capacity.
+    shared_visit = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="riders",
+        verbose_name=_("combined with the visit of"),
+    )
 
     class Meta:
         verbose_name = _("appointment")

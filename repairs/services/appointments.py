@@ -17,7 +17,7 @@ from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import User
 
 from ..lifecycle import PLANNABLE_STATUSES, Status
-from ..models import Appointment, AppointmentStatus, RepairRequest
+from ..models import Appointment, AppointmentStatus, MaintenanceKind, RepairRequest
 from ..notifications import (
     appointment_confirmation_queue,
     appointment_reminder_send,
@@ -334,8 +334,10 @@ def repair_requests_autoplan(*, now: datetime.datetime | None = None, limit: int
     within 24 hours); what cannot be planned keeps the reason for the planner's list."""
     now = now or timezone.now()
     result = {"planned": 0, "unplanned": 0}
+    # Visits of planned work are booked by the tenant or the planner, never automatically.
     waiting = (
         requests_to_plan()
+        .filter(maintenance_kind=MaintenanceKind.REPAIR)
         .select_related("contract")
         .order_by("-is_urgent", "created_at")
         .values_list("pk", flat=True)[:limit]
