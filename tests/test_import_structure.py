@@ -33,6 +33,8 @@ LAYERS = {
     "webhooks": 2,
     "repairs": 3,
     "surveys": 4,
+    # Planned maintenance and renovation projects: their visits are booked as orders in repairs.
+    "projects": 4,
     "api": 5,
     # The tenant's own data (AVG): export, erasure and retention read every app below.
     "privacy": 5,
