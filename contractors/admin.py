@@ -28,6 +28,7 @@ from portal.scoping import (
 
 from . import fees, sroi
 from .models import (
+    TARGET_FIELDS,
     Area,
     Contract,
     Contractor,
@@ -133,6 +134,7 @@ class ContractAdminForm(forms.ModelForm):
             "fee_per_dwelling_year",
             "sroi_pledge_percent",
             *NORM_FIELDS,
+            *TARGET_FIELDS,
         )
 
     def __init__(self, *args, **kwargs):
@@ -180,6 +182,17 @@ class ContractAdmin(OrganisationScopedAdmin):
                     "appointment_working_days",
                     "completion_working_days",
                 )
+            },
+        ),
+        (
+            _("Scorecard targets"),
+            {
+                "fields": TARGET_FIELDS,
+                "description": _(
+                    "Each figure of the area scorecard is green when it meets its target, amber"
+                    " when it misses by a small margin, red otherwise. Leave a target empty to"
+                    " show the figure without a judgement. SROI is judged against the pledge."
+                ),
             },
         ),
         (

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import (
     Dwelling,
     DwellingType,
+    Neighbourhood,
     Organisation,
     OrganisationQuerySet,
     inherit_organisation,
@@ -294,6 +295,28 @@ class ContractQuerySet(OrganisationQuerySet):
         )
 
 
+_PERCENT_TARGET = {
+    "max_digits": 4,
+    "decimal_places": 1,
+    "null": True,
+    "blank": True,
+    "validators": [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+}
+
+# The scorecard targets staff set on a contract (all optional).
+TARGET_FIELDS = (
+    "target_mean_grade",
+    "target_low_grades_percent",
+    "target_response_rate_percent",
+    "target_first_time_fix_percent",
+    "target_emergency_within_norm_percent",
+    "target_repair_within_norm_percent",
+    "target_lead_time_p90_hours",
+    "target_appointments_kept_percent",
+    "target_repeat_repairs_percent",
+)
+
+
 class Contract(models.Model):
     """A contractor's chain contract for one area: a fixed fee per dwelling per year."""
 
@@ -346,6 +369,40 @@ class Contract(models.Model):
         db_default=10,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
         help_text=_("Working days skip weekends and Dutch public holidays."),
+    )
+    # Targets of the area scorecard (surveys.scorecard); empty: the figure is shown without a
+    # judgement. Percentages are shares of 0-100, the grade is on the tenants' 1-10 scale.
+    target_mean_grade = models.DecimalField(
+        _("target: tenant grade at least"),
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("10"))],
+    )
+    target_low_grades_percent = models.DecimalField(
+        _("target: grades of 5 or lower at most (%)"), **_PERCENT_TARGET
+    )
+    target_response_rate_percent = models.DecimalField(
+        _("target: survey response rate at least (%)"), **_PERCENT_TARGET
+    )
+    target_first_time_fix_percent = models.DecimalField(
+        _("target: first-time fix at least (%)"), **_PERCENT_TARGET
+    )
+    target_emergency_within_norm_percent = models.DecimalField(
+        _("target: emergencies within norm at least (%)"), **_PERCENT_TARGET
+    )
+    target_repair_within_norm_percent = models.DecimalField(
+        _("target: other repairs within norm at least (%)"), **_PERCENT_TARGET
+    )
+    target_lead_time_p90_hours = models.PositiveIntegerField(
+        _("target: lead time p90 at most (hours)"), null=True, blank=True
+    )
+    target_appointments_kept_percent = models.DecimalField(
+        _("target: appointments kept at least (%)"), **_PERCENT_TARGET
+    )
+    target_repeat_repairs_percent = models.DecimalField(
+        _("target: repeat repairs at most (%)"), **_PERCENT_TARGET
     )
 
     objects = ContractQuerySet.as_manager()
@@ -708,7 +765,23 @@ class SroiContribution(models.Model):
         verbose_name=_("contract"),
     )
     date = models.DateField(_("date"))
-    neighbourhood = models.CharField(_("neighbourhood or area"), max_length=120)
+    neighbourhood = models.CharField(
+        _("neighbourhood or area (as written)"),
+        max_length=120,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    # The neighbourhood of the association's list the ledger totals by; the text above stays
+    # as it was written (rows from before the list, or a place that is not a neighbourhood).
+    buurt = models.ForeignKey(
+        Neighbourhood,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sroi_contributions",
+        verbose_name=_("neighbourhood"),
+    )
     description = models.CharField(
         _("what"), max_length=200, help_text=_("For example: a playground.")
     )
@@ -737,3 +810,7 @@ class SroiContribution(models.Model):
     def clean(self) -> None:
         super().clean()
         inherit_organisation(self, "contract")
+        if self.buurt_id and self.buurt.organisation_id != self.organisation_id:
+            raise ValidationError({"buurt": _("Pick a neighbourhood of the same association.")})
+        if not self.buurt_id and not self.neighbourhood:
+            raise ValidationError({"buurt": _("Pick the neighbourhood the contribution went to.")})

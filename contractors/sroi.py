@@ -1,7 +1,6 @@
 """The SROI ledger: per contract and year, the pledge (its SROI share of the year's fees)
 against the contributions recorded, and which contracts are behind."""
 
-import calendar
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -11,8 +10,8 @@ from django.utils import timezone
 
 from portal.scoping import OrganisationScope, filter_by_scope
 
-from .fees import CENT, contracts_fee_lines
-from .models import Contract
+from .fees import CENT, contracts_fee_lines, period_bounds
+from .models import Contract, PeriodKind
 
 
 @dataclass
@@ -40,9 +39,19 @@ class LedgerRow:
         return self.contributed < self.expected_by_now
 
 
-def ledger(*, organisation_ids: OrganisationScope, year: int) -> list[LedgerRow]:
-    """The ledger of the associations in scope (ids, or ALL_ASSOCIATIONS for a superuser)."""
+def ledger(
+    *,
+    organisation_ids: OrganisationScope,
+    year: int,
+    quarter: int | None = None,
+    contractor_id: int | None = None,
+) -> list[LedgerRow]:
+    """The ledger of the associations in scope (ids, or ALL_ASSOCIATIONS for a superuser),
+    for the year or one quarter of it (its fees, pledge and contributions), of every
+    contractor or one."""
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    if quarter:
+        start, end = period_bounds(PeriodKind.QUARTER, datetime.date(year, 3 * quarter - 2, 1))
     contracts = (
         Contract.objects.filter(valid_from__lte=end)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
@@ -62,14 +71,16 @@ def ledger(*, organisation_ids: OrganisationScope, year: int) -> list[LedgerRow]
         .order_by("organisation__name", "contractor__name", "area__name")
     )
     contracts = filter_by_scope(contracts, organisation_ids)
+    if contractor_id:
+        contracts = contracts.filter(contractor_id=contractor_id)
     today = timezone.localdate()
-    days_in_year = 366 if calendar.isleap(year) else 365
+    days_in_period = (end - start).days + 1
     if today > end:
         elapsed = Decimal(1)
     elif today < start:
         elapsed = Decimal(0)
     else:
-        elapsed = Decimal((today - start).days + 1) / days_in_year
+        elapsed = Decimal((today - start).days + 1) / days_in_period
     rows = []
     # The year's fees of every contract in one aggregate query.
     for line in contracts_fee_lines(contracts, start, end):

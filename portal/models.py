@@ -200,6 +200,58 @@ class DwellingType(models.TextChoices):
     KAMER = "KAM", _("Room")
 
 
+CBS_BUURT_PATTERN = r"^BU[0-9]{8}$"
+cbs_buurt_code_validator = RegexValidator(
+    CBS_BUURT_PATTERN, _("A CBS neighbourhood code is BU followed by 8 digits, e.g. BU08550101.")
+)
+
+
+class Neighbourhood(models.Model):
+    """A neighbourhood of an association's list, where social return (SROI) lands: a CBS
+    buurt (by its code), or one the association names itself (no code)."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="neighbourhoods",
+        verbose_name=_("housing association"),
+    )
+    cbs_buurt_code = models.CharField(
+        _("CBS neighbourhood code"),
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[cbs_buurt_code_validator],
+        help_text=_("Empty for a neighbourhood of the association's own naming."),
+    )
+    name = models.CharField(_("name"), max_length=120)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("neighbourhood")
+        verbose_name_plural = _("neighbourhoods")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="neighbourhood_unique_name_per_org"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "cbs_buurt_code"],
+                condition=~Q(cbs_buurt_code=""),
+                name="neighbourhood_unique_code_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(cbs_buurt_code="") | Q(cbs_buurt_code__regex=CBS_BUURT_PATTERN),
+                name="neighbourhood_code_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.cbs_buurt_code})" if self.cbs_buurt_code else self.name
+
+
 class Dwelling(models.Model):
     """A rentable dwelling (verhuureenheid, VHE) of one association."""
 
@@ -240,6 +292,20 @@ class Dwelling(models.Model):
     )
     is_vacant = models.BooleanField(
         _("vacant"), default=False, help_text=_("Empty between two tenancies (leegstand).")
+    )
+    # The CBS neighbourhood (buurt) the dwelling lies in, as the ERP or the CBS "wijk- en
+    # buurtkaart" gives it; SROI is reported per neighbourhood (Neighbourhood).
+    cbs_buurt_code = models.CharField(
+        _("CBS neighbourhood code"),
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[cbs_buurt_code_validator],
+        help_text=_("For example BU08550101: BU, the municipality, the district and the area."),
+    )
+    neighbourhood_name = models.CharField(
+        _("neighbourhood"), max_length=120, blank=True, default="", db_default=""
     )
 
     objects = DwellingQuerySet.as_manager()

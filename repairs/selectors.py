@@ -245,7 +245,8 @@ AMSTERDAM = ZoneInfo(settings.TIME_ZONE)
 
 def reuse_register_rows(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
     """The reuse register of an already scoped queryset: per quarter (of the visit, in local
-    time), contractor, area and source, the number of items, the quantity and the value."""
+    time), contractor, area and source, the number of items, the quantity, the kilograms
+    (quantities recorded in kg) and the value."""
     rows = (
         reuses.annotate(quarter=TruncQuarter("appointment__starts_at", tzinfo=AMSTERDAM))
         .values(
@@ -256,7 +257,12 @@ def reuse_register_rows(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
             "appointment__request__contract__area__name",
             "source",
         )
-        .annotate(items=Count("pk"), quantity=Sum("quantity"), value=Sum("estimated_value"))
+        .annotate(
+            items=Count("pk"),
+            quantity=Sum("quantity"),
+            kg=Sum("quantity", filter=Q(unit="kg")),
+            value=Sum("estimated_value"),
+        )
         .order_by(
             "-quarter",
             "contractor__name",
@@ -277,6 +283,11 @@ def reuse_register_rows(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
             # two decimals whatever the database hands back (SQLite: 2.5, 500)
             "quantity": _two_decimals(row["quantity"]),
             "value": _two_decimals(row["value"]),
+            # for readers that combine the register with other figures (the area scorecard)
+            "kg": _two_decimals(row["kg"]),
+            "contractor_id": row["contractor_id"],
+            "area_id": row["appointment__request__contract__area_id"],
+            "source_code": row["source"],
         }
         for row in rows
     ]

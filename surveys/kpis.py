@@ -3,7 +3,8 @@ aggregates, `kpi_rollup_rows` reads the same table from the monthly rollup (KpiM
 surveys.rollup), which is what the pages read.
 
 Each figure belongs to the month in which the request was completed (Amsterdam time), so a
-month's grades, first-time fixes and lead times describe the same requests.
+month's grades, first-time fixes and lead times describe the same requests. Repairs only:
+orders of planned maintenance or a project (maintenance_kind) and their visits are left out.
 
 - mean grade, share of 8+, share of 5 or lower: over the answers to those requests;
 - response rate: answered invitations / sent invitations (sent, answered or expired);
@@ -45,7 +46,13 @@ from django.utils import timezone
 
 from portal.scoping import OrganisationScope, filter_by_scope
 from repairs.lifecycle import Status
-from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
+from repairs.models import (
+    Appointment,
+    AppointmentStatus,
+    MaintenanceKind,
+    RepairRequest,
+    VisitOutcome,
+)
 
 from .models import InvitationStatus, KpiMonth, SurveyInvitation
 
@@ -168,6 +175,8 @@ class KpiRow:
     repairs_within_norm: int = 0
     # Completed requests that repeat a repair of the same dwelling and defect code.
     repeat_repairs: int = 0
+    # Set when the rows are per contract (kpi_rollup_rows(by_contract=True)).
+    contract_id: int | None = None
 
     @staticmethod
     def _share(part: int, whole: int) -> Decimal | None:
@@ -260,7 +269,10 @@ def kpi_rows(
     requests = (
         scoped(
             RepairRequest.objects.filter(
-                status=Status.COMPLETED, completed_at__gte=tz_start, completed_at__lt=tz_end
+                status=Status.COMPLETED,
+                completed_at__gte=tz_start,
+                completed_at__lt=tz_end,
+                maintenance_kind=MaintenanceKind.REPAIR,
             )
         )
         .annotate(month=TruncMonth("completed_at", tzinfo=AMSTERDAM))
@@ -316,6 +328,7 @@ def kpi_rows(
             SurveyInvitation.objects.filter(
                 request__completed_at__gte=tz_start,
                 request__completed_at__lt=tz_end,
+                request__maintenance_kind=MaintenanceKind.REPAIR,
                 status__in=[
                     InvitationStatus.SENT,
                     InvitationStatus.ANSWERED,
@@ -352,7 +365,11 @@ def kpi_rows(
     now = timezone.now()
     visits = (
         scoped(
-            Appointment.objects.filter(starts_at__gte=tz_start, starts_at__lt=tz_end).filter(
+            Appointment.objects.filter(
+                starts_at__gte=tz_start,
+                starts_at__lt=tz_end,
+                request__maintenance_kind=MaintenanceKind.REPAIR,
+            ).filter(
                 Q(status=AppointmentStatus.DONE)
                 | Q(status=AppointmentStatus.PLANNED, ends_at__lt=now)
             ),
@@ -438,10 +455,16 @@ def kpi_rollup_rows(
     end: datetime.date,
     contractor_id: int | None = None,
     area_id: int | None = None,
+    period: str = "month",
+    by_contract: bool = False,
 ) -> list[KpiRow]:
     """The table of kpi_rows, read from the monthly rollup: one query over a few rows per
     month, plus one for the lead times of the cells that combine several contracts (a
-    contract renewed within a month), whose percentiles are computed from the merged lists."""
+    contract renewed within a month), whose percentiles are computed from the merged lists.
+
+    `period` "quarter" or "year" combines the months of each quarter or year into one row
+    (its `month` is the period's first day); `by_contract` gives a row per contract (with
+    its `contract_id`) instead of per contractor and area (the area scorecard)."""
     months = KpiMonth.objects.filter(month__gte=start, month__lte=end)
     months = filter_by_scope(months, organisation_ids)
     if contractor_id:
@@ -452,6 +475,7 @@ def kpi_rollup_rows(
     for item in months.values(
         "pk",
         "month",
+        "contract_id",
         "contractor_id",
         "contractor__name",
         "area_id",
@@ -460,7 +484,10 @@ def kpi_rollup_rows(
         "lead_p90_seconds",
         *ROLLUP_SUMS,
     ).order_by():
-        cells.setdefault((item["month"], item["contractor_id"], item["area_id"]), []).append(item)
+        key = (period_start(item["month"], period), item["contractor_id"], item["area_id"])
+        if by_contract:
+            key = (*key, item["contract_id"])
+        cells.setdefault(key, []).append(item)
     combined = [part["pk"] for parts in cells.values() if len(parts) > 1 for part in parts]
     lead_times = (
         dict(KpiMonth.objects.filter(pk__in=combined).values_list("pk", "lead_times"))
@@ -468,9 +495,10 @@ def kpi_rollup_rows(
         else {}
     )
     rows = []
-    for (month, contractor, area), parts in cells.items():
+    for (month, contractor, area, *contract), parts in cells.items():
         first = parts[0]
         row = KpiRow(month, contractor, first["contractor__name"], area, first["area__name"])
+        row.contract_id = contract[0] if contract else None
         sums = {name: sum(part[name] for part in parts) for name in ROLLUP_SUMS}
         for name in ROLLUP_SUMS:
             if name != "grade_sum":
@@ -487,6 +515,15 @@ def kpi_rollup_rows(
         row.lead_p90_hours = _hours(p90)
         rows.append(row)
     return sorted(rows, key=lambda r: (r.month, r.contractor, r.area))
+
+
+def period_start(month: datetime.date, period: str = "month") -> datetime.date:
+    """The first day of the month, quarter or year the month belongs to."""
+    if period == "year":
+        return month.replace(month=1, day=1)
+    if period == "quarter":
+        return month.replace(month=3 * ((month.month - 1) // 3) + 1, day=1)
+    return month
 
 
 def next_month(day: datetime.date) -> datetime.date:

@@ -1,6 +1,7 @@
 """The monthly KPI rollup (KpiMonth): one row per association, contract and month, computed
-with the definitions of the live figures in kpis.py and read by the dashboard, its CSV and
-the contractor's own figures.
+with the definitions of the live figures in kpis.py and read by the dashboard, its CSV,
+the contractor's own figures and the area scorecard. Repairs only: orders of planned
+maintenance or a project (RepairRequest.maintenance_kind) and their visits are left out.
 
 Kept current by the periodic task `kpi_rollup_refresh`: every run computes again the
 current and the previous month (a request completes, a visit is recorded, a daypart ends,
@@ -31,7 +32,13 @@ from django.utils import timezone
 from contractors.models import Contract
 from portal.scoping import ALL_ASSOCIATIONS, OrganisationScope, filter_by_scope
 from repairs.lifecycle import Status
-from repairs.models import Appointment, AppointmentStatus, RepairRequest, VisitOutcome
+from repairs.models import (
+    Appointment,
+    AppointmentStatus,
+    MaintenanceKind,
+    RepairRequest,
+    VisitOutcome,
+)
 
 from .kpis import (
     AMSTERDAM,
@@ -142,7 +149,10 @@ def kpi_month_refresh(
         # The month's requests by their completion, each with its invitation and answer.
         requests = scoped(
             RepairRequest.objects.using(db).filter(
-                completed_at__gte=start, completed_at__lt=end, contract__isnull=False
+                completed_at__gte=start,
+                completed_at__lt=end,
+                contract__isnull=False,
+                maintenance_kind=MaintenanceKind.REPAIR,
             )
         ).annotate(
             lead=DurationSeconds(F("completed_at"), F("created_at")),
@@ -210,7 +220,11 @@ def kpi_month_refresh(
         visits = (
             scoped(
                 Appointment.objects.using(db)
-                .filter(starts_at__gte=start, starts_at__lt=end)
+                .filter(
+                    starts_at__gte=start,
+                    starts_at__lt=end,
+                    request__maintenance_kind=MaintenanceKind.REPAIR,
+                )
                 .filter(
                     Q(status=AppointmentStatus.DONE)
                     | Q(status=AppointmentStatus.PLANNED, ends_at__lt=now)
