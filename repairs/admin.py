@@ -31,7 +31,12 @@ from .models import (
     RepairRequest,
     UnroutedRequest,
 )
-from .selectors import reuse_register_donors, reuse_register_rows
+from .selectors import (
+    emergency_unconfirmed,
+    past_latest_completion,
+    reuse_register_donors,
+    reuse_register_rows,
+)
 
 
 class RequestChildAdminMixin:
@@ -135,6 +140,27 @@ class UnroutedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NormFilter(admin.SimpleListFilter):
+    """Requests behind the contract's norm: open past their latest completion, or an
+    emergency the contractor has not confirmed (the staff's start page links here)."""
+
+    title = _("norm")
+    parameter_name = "norm"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("late", _("Late: open past the latest completion")),
+            ("emergency", _("Emergency not confirmed by the contractor")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "late":
+            return queryset.filter(past_latest_completion(now=timezone.now()))
+        if self.value() == "emergency":
+            return queryset.filter(emergency_unconfirmed(now=timezone.now()))
+        return queryset
+
+
 class FollowUpFilter(admin.SimpleListFilter):
     """Requests staff look after once they are closed or back: recharged to the tenant,
     reopened by the tenant's survey answer, or a repeat repair of the same defect."""
@@ -176,6 +202,7 @@ class RepairRequestAdmin(OrganisationScopedAdmin):
     # links would read every row of the association.
     list_filter = [
         UnroutedFilter,
+        NormFilter,
         FollowUpFilter,
         "status",
         "is_urgent",

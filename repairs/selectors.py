@@ -227,6 +227,25 @@ def emergencies_unconfirmed(*, now: datetime.datetime) -> QuerySet[RepairRequest
     ).filter(status__in=EMERGENCY_AWAITS_CONTRACTOR)
 
 
+def past_latest_completion(*, now: datetime.datetime) -> Q:
+    """Open and past the latest completion the contract's norm gives (RepairRequest.is_late):
+    the planner's list "late", and the staff's filter and start-page count of the same."""
+    return Q(status__in=sorted(OPEN_STATUSES), complete_due_at__isnull=False) & Q(
+        complete_due_at__lt=now
+    )
+
+
+def emergency_unconfirmed(*, now: datetime.datetime) -> Q:
+    """Emergencies still waiting for the contractor, unconfirmed EMERGENCY_CONFIRM_WITHIN
+    after the report (whether or not staff were mailed): the staff's filter and count."""
+    return Q(
+        is_urgent=True,
+        contractor_confirmed_at__isnull=True,
+        status__in=EMERGENCY_AWAITS_CONTRACTOR,
+        created_at__lte=now - EMERGENCY_CONFIRM_WITHIN,
+    )
+
+
 def requests_to_escalate(*, now: datetime.datetime) -> QuerySet[RepairRequest]:
     """Open requests past their latest completion, not yet escalated to staff (the index
     request_late_to_escalate holds exactly these, by deadline)."""

@@ -124,6 +124,23 @@ class SurveyResponseAdmin(AnonymousUnlessConsentMixin, RequestChildAdminMixin, R
     )
 
 
+class HandledFilter(admin.SimpleListFilter):
+    """Grades still to follow up, or those handled (the staff's start page links to "open")."""
+
+    title = gettext_lazy("follow-up")
+    parameter_name = "handled"
+
+    def lookups(self, request, model_admin):
+        return [("open", gettext_lazy("Not handled yet")), ("done", gettext_lazy("Handled"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(follow_up_handled_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(follow_up_handled_at__isnull=False)
+        return queryset
+
+
 @admin.register(FollowUp)
 class FollowUpAdmin(AnonymousUnlessConsentMixin, RequestChildAdminMixin, OrganisationScopedAdmin):
     """Grades of 5 or lower, newest unhandled first; who answered only with consent."""
@@ -137,7 +154,7 @@ class FollowUpAdmin(AnonymousUnlessConsentMixin, RequestChildAdminMixin, Organis
         "answered_month",
         "follow_up_handled_at",
     ]
-    list_filter = ["contractor", "area"]
+    list_filter = [HandledFilter, "contractor", "area"]
     search_fields = ["=invitation__request__reference"]
     search_help_text = SurveyResponseAdmin.search_help_text
     list_select_related = [
