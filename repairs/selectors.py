@@ -278,8 +278,9 @@ def reuse_register_rows(*, reuses: QuerySet[MaterialReuse]) -> list[dict]:
         )
         .annotate(
             items=Count("pk"),
-            quantity=Sum("quantity"),
+            # before `quantity`, which names the sum from there on
             kg=Sum("quantity", filter=Q(unit="kg")),
+            quantity=Sum("quantity"),
             value=Sum("estimated_value"),
         )
         .order_by(
