@@ -711,6 +711,13 @@ class Appointment(models.Model):
             models.Index(
                 fields=["ends_at"], condition=Q(status="planned"), name="appointment_planned_end"
             ),
+            # Visits saved by combining jobs (surveys.kpis.visits_saved_rows): riders by the
+            # month they were booked; riders are few among all visits.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(shared_visit__isnull=False),
+                name="appointment_rider_created",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 """Visits: the one way a visit is created in a slot (by the tenant, the planner or the
 periodic planning), the one way a slot's place is taken and given back, moving and assigning
-a visit, and the reminders the day before."""
+a visit, combining two jobs in one visit, and the reminders the day before."""
 
 import datetime
 import enum
@@ -12,12 +12,18 @@ from django.utils.translation import gettext as _
 from contractors.models import Slot
 from contractors.services import slot_book_one, slot_for_contract, slot_release_one
 from outbox.services import outbox_add, outbox_send_due
-from portal.access import appointment_can_change
+from portal.access import CHANGE_DEADLINE, appointment_can_change
 from portal.errors import ApplicationError, TransitionNotAllowed
 from portal.models import User
 
 from ..lifecycle import PLANNABLE_STATUSES, Status
-from ..models import Appointment, AppointmentStatus, MaintenanceKind, RepairRequest
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    EventKind,
+    MaintenanceKind,
+    RepairRequest,
+)
 from ..notifications import (
     appointment_confirmation_queue,
     appointment_reminder_send,
@@ -36,9 +42,13 @@ from .base import (
     SlotFull,
     SlotNotBookable,
     appointment_planned_lock,
+    repair_event_record,
     repair_request_lock,
     repair_request_transition,
 )
+
+# A tenant is offered to combine a new job with a planned visit up to this far ahead.
+COMBINE_WITHIN = datetime.timedelta(weeks=6)
 
 
 class Origin(enum.StrEnum):
@@ -105,7 +115,41 @@ def appointment_release(
         )
     appointment.status = status
     appointment.save(update_fields=["status"])
-    slot_release_one(slot_id=appointment.slot_id)
+    if appointment.shared_visit_id is not None:
+        # a job riding along on another visit holds no place of its own
+        return
+    if not riders_take_over(host=appointment):
+        slot_release_one(slot_id=appointment.slot_id)
+
+
+def riders_take_over(*, host: Appointment) -> bool:
+    """A combined visit's host ends without being held (moved or cancelled): its riders keep
+    their time. The earliest booked rider takes over the host's place in the slot and becomes
+    the visit, the others ride along on it now; the slot's count stays as it is, and no
+    tenant loses a visit they were promised. Returns whether a rider took the place (the
+    caller then gives nothing back). A host recorded as done leaves its riders as they are:
+    each job gets its own outcome."""
+    riders = list(
+        Appointment.objects.select_for_update()
+        .filter(shared_visit=host, status=AppointmentStatus.PLANNED)
+        .select_related("request")
+        .order_by("created_at", "pk")
+    )
+    if not riders:
+        return False
+    heir, others = riders[0], riders[1:]
+    heir.shared_visit = None
+    heir.save(update_fields=["shared_visit"])
+    if others:
+        Appointment.objects.filter(pk__in=[rider.pk for rider in others]).update(shared_visit=heir)
+    for rider in riders:
+        repair_event_record(
+            repair_request=rider.request,
+            kind=EventKind.NOTE,
+            note=_("The job it was combined with is no longer at this time; this visit stays."),
+            data={"visit": rider.pk, "was_combined_with": host.pk},
+        )
+    return True
 
 
 def appointment_event_data(appointment: Appointment, via: str = "") -> dict[str, str]:
@@ -282,6 +326,141 @@ def appointment_plan(
         origin=origin,
         via=via,
     )
+
+
+def same_building(a, b) -> bool:
+    """Two dwellings in one building: the same association, postcode and house number (the
+    suffix may differ: flats off one staircase)."""
+    return (a.organisation_id, a.postcode, a.house_number) == (
+        b.organisation_id,
+        b.postcode,
+        b.house_number,
+    )
+
+
+def _host_lock(visit: Appointment | int) -> Appointment | None:
+    """The visit a job can ride along on, under a row lock: the visit itself, or the visit it
+    rides along on itself (riders hang off one host, never off each other)."""
+    host = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("request__dwelling", "slot__daypart", "contractor")
+        .filter(pk=getattr(visit, "pk", visit))
+        .first()
+    )
+    if host is not None and host.shared_visit_id is not None:
+        host = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("request__dwelling", "slot__daypart", "contractor")
+            .get(pk=host.shared_visit_id)
+        )
+    return host
+
+
+def appointment_join_check(
+    *,
+    repair_request: RepairRequest,
+    host: Appointment | None,
+    origin: Origin,
+    now: datetime.datetime,
+) -> None:
+    """Refuse a combination the rules do not allow: the host is a planned visit of the same
+    contractor, in the same dwelling (a tenant) or building (a planner), not over yet; a
+    tenant combines only with a visit from 24 hours to COMBINE_WITHIN ahead."""
+    by_tenant = origin == Origin.TENANT
+    if (
+        host is None
+        or host.status != AppointmentStatus.PLANNED
+        or host.request_id == repair_request.pk
+        or host.contractor_id != repair_request.contractor_id
+    ):
+        raise TransitionNotAllowed(_("This visit cannot be combined with this repair."))
+    dwelling = repair_request.dwelling
+    if host.request.dwelling_id != dwelling.pk and (
+        by_tenant or not same_building(host.request.dwelling, dwelling)
+    ):
+        raise TransitionNotAllowed(_("This visit cannot be combined with this repair."))
+    if host.ends_at <= now:
+        raise SlotNotBookable(_("This visit has passed. Choose a time instead."))
+    if by_tenant:
+        if host.starts_at - CHANGE_DEADLINE < now:
+            raise ChangeTooLate(
+                _(
+                    "This visit is less than 24 hours away, so this repair can no longer be "
+                    "added to it. Choose a time instead."
+                )
+            )
+        if host.starts_at > now + COMBINE_WITHIN:
+            raise SlotNotBookable(_("This visit is too far ahead. Choose a time instead."))
+
+
+@transaction.atomic
+def appointment_join(
+    *,
+    repair_request: RepairRequest,
+    visit: Appointment | int,
+    actor: User | None,
+    origin: Origin,
+    move_existing: bool = False,
+    via: str = "",
+) -> Appointment:
+    """Let the request's job ride along on a planned visit of its contractor (the host): one
+    visit for both jobs. The rider gets the host's slot, times and craftsman and takes no
+    place of its own in the slot, so the contractor's capacity counts one visit.
+
+    As appointment_create: the request is locked and scheduled (the webhook
+    appointment.booked), the tenant gets the confirmation with its .ics. One planned visit per
+    request: a request with one is refused, unless a planner combines with move_existing, which
+    gives its own visit up (moved). A tenant combines only in their own dwelling, from 24
+    hours to COMBINE_WITHIN ahead; a planner also in the same building, any visit not over.
+
+    Later: the host moved or cancelled leaves its riders at their time, the first taking over
+    its place (riders_take_over); the host recorded does not record a rider, each job gets
+    its own outcome; a rider cancelled or moved gives no place back (appointment_release)."""
+    now = timezone.now()
+    repair_request = repair_request_lock(repair_request)
+    if repair_request.status not in PLANNABLE_STATUSES or repair_request.contract_id is None:
+        raise TransitionNotAllowed(_("This request cannot be planned in its current state."))
+    current = appointment_planned_lock(repair_request)
+    host = _host_lock(visit)
+    if (
+        current is not None
+        and host is not None
+        and host.pk in (current.pk, current.shared_visit_id)
+        and host.request_id != repair_request.pk
+    ):
+        raise TransitionNotAllowed(_("These jobs are combined in one visit already."))
+    appointment_join_check(repair_request=repair_request, host=host, origin=origin, now=now)
+    if current is not None:
+        if not move_existing or origin == Origin.TENANT:
+            raise TransitionNotAllowed(_("This request already has a planned visit."))
+        appointment_release(appointment=current, status=AppointmentStatus.MOVED)
+    appointment = Appointment.objects.create(
+        organisation_id=repair_request.organisation_id,
+        request=repair_request,
+        contractor_id=host.contractor_id,
+        slot=host.slot,
+        starts_at=host.starts_at,
+        ends_at=host.ends_at,
+        booked_by=actor,
+        craftsman=host.craftsman,
+        sequence=repair_request.appointments.count(),
+        shared_visit=host,
+    )
+    update = []
+    if repair_request.planning_note:
+        repair_request.planning_note = ""
+        update.append("planning_note")
+    data = appointment_event_data(appointment, via)
+    data["combined_with_visit"] = str(host.pk)
+    repair_request_transition(
+        repair_request=repair_request,
+        status=Status.SCHEDULED,
+        actor=actor,
+        data=data,
+        update_fields=tuple(update),
+    )
+    appointment_confirmation_queue(appointment)
+    return appointment
 
 
 @transaction.atomic
