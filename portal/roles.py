@@ -17,6 +17,7 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dwelling": ("view", "add", "change", "delete"),
         "tenancy": ("view", "add", "change", "delete"),
         "collectiveobject": ("view", "add", "change", "delete"),
+        "neighbourhood": ("view", "add", "change", "delete"),
         "importjob": ("view", "add"),
     },
     "contractors": {
@@ -45,6 +46,7 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "surveyresponse": ("view",),
         "followup": ("view", "change"),
         "kpidashboard": ("view",),
+        "contractscorecard": ("view",),
     },
     "outbox": {
         "outboxmessage": ("view",),

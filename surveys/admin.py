@@ -290,3 +290,7 @@ CSV_COLUMNS = [
     ("appointments_kept_pct", lambda r: r.kept_rate),
     ("no_access_visits", lambda r: r.no_access_visits),
 ]
+
+
+# The area scorecards' screen (its own module: the admin of contracts seen by their figures).
+from . import admin_scorecard  # noqa: E402, F401

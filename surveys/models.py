@@ -180,6 +180,16 @@ class KpiDashboard(SurveyResponse):
         verbose_name_plural = _("KPI dashboard")
 
 
+class ContractScorecard(Contract):
+    """The area scorecard's place in the admin: a contract's figures per quarter or year
+    (surveys.scorecard)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("area scorecard")
+        verbose_name_plural = _("area scorecards")
+
+
 class KpiMonth(models.Model):
     """The KPI figures of one contract in one month (Amsterdam time), kept by a periodic task.
 

@@ -1,8 +1,10 @@
 """The survey page: reached by the link's token, no login."""
 
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from contractors.access import planner_required
@@ -12,6 +14,14 @@ from portal.scoping import ALL_ASSOCIATIONS
 from .charts import kpi_charts
 from .forms import SurveyForm
 from .kpis import kpi_rollup_rows, months_back
+from .scorecard import contract_scorecards
+from .scorecard_views import (
+    filename_for,
+    period_choices,
+    period_from_request,
+    scorecard_csv,
+    scorecard_pdf,
+)
 from .services import SurveyUnavailable, survey_answer, survey_invitation_for_token
 
 
@@ -77,3 +87,51 @@ def contractor_kpis(request):
         "surveys/contractor_kpis.html",
         {"rows": rows, "contractor": membership.contractor, "charts": charts},
     )
+
+
+def _contractor_scorecards_page(request, contract_id: int | None):
+    """The scorecards of the contractor's own contracts, in every association it works for;
+    a contract of another contractor is not found."""
+    membership = request.membership
+    today = timezone.localdate()
+    year, quarter, code, error = period_from_request(request, today)
+    with reporting_reads():
+        cards = contract_scorecards(
+            organisation_ids=ALL_ASSOCIATIONS,
+            year=year,
+            quarter=quarter,
+            contractor_id=membership.contractor_id,
+            contract_ids=None if contract_id is None else [contract_id],
+        )
+    if contract_id is not None and not cards:
+        raise Http404
+    for card in cards:
+        card.url = reverse("contractor_scorecard", args=[card.contract.pk])
+    fmt = request.GET.get("format")
+    if fmt == "csv":
+        return scorecard_csv(cards, filename_for(cards, code, "csv"))
+    if fmt == "pdf" and cards:
+        return scorecard_pdf(cards, filename_for(cards, code, "pdf"), _("Area scorecard"))
+    return render(
+        request,
+        "surveys/contractor_scorecards.html",
+        {
+            "cards": cards,
+            "contractor": membership.contractor,
+            "choices": period_choices(today),
+            "period_code": code,
+            "error": error,
+            "links": contract_id is None and len(cards) > 1,
+            "single": contract_id is not None,
+        },
+    )
+
+
+@planner_required
+def contractor_scorecards(request):
+    return _contractor_scorecards_page(request, None)
+
+
+@planner_required
+def contractor_scorecard(request, contract_id: int):
+    return _contractor_scorecards_page(request, contract_id)
