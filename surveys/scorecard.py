@@ -117,6 +117,13 @@ AMBER_MARGINS = {
 HOURS_MARGIN_SHARE = Decimal("0.10")
 SROI_MARGIN = Decimal("10")
 
+STATUS_TEXTS = {
+    "green": _("On target"),
+    "amber": _("Just off target"),
+    "red": _("Off target"),
+    "none": _("No target"),
+}
+
 DECIMALS = {"grade": 1, "percent": 1, "hours": 1, "count": 0, "kg": 1, "money": 2}
 
 
@@ -134,6 +141,56 @@ class Figure:
     detail: str = ""
     # (period label, value) for the trend line, oldest first, the shown period last
     series: list[tuple[str, Decimal | None]] = field(default_factory=list)
+    kind: str = "count"
+
+    @property
+    def status_text(self) -> str:
+        if self.status == "none" and self.target is not None:
+            return str(_("No figures yet"))
+        return str(STATUS_TEXTS[self.status])
+
+    @property
+    def trend_text(self) -> str:
+        if self.trend is None or len(self.series) < 2:
+            return ""
+        previous = self.series[-2][0]
+        if self.trend == "flat":
+            return _("→ the same as %(period)s") % {"period": previous}
+        arrow = "↑" if self.trend == "up" else "↓"
+        if self.better is None:
+            words = (
+                _("higher than %(period)s") if self.trend == "up" else _("lower than %(period)s")
+            )
+        elif self.better:
+            words = _("better than %(period)s")
+        else:
+            words = _("worse than %(period)s")
+        return f"{arrow} " + words % {"period": previous}
+
+    @property
+    def series_display(self) -> list[tuple[str, str]]:
+        return [(label, format_value(self.kind, value)) for label, value in self.series]
+
+    @property
+    def spark_points(self) -> str:
+        """The trend line's points in a 100 × 24 box (periods without a figure left out)."""
+        known = [(i, value) for i, (_label, value) in enumerate(self.series) if value is not None]
+        if len(known) < 2:
+            return ""
+        low = min(value for _i, value in known)
+        high = max(value for _i, value in known)
+        span = (high - low) or Decimal(1)
+        step = 100 / (len(self.series) - 1)
+        return " ".join(
+            f"{i * step:.1f},{22 - float((value - low) / span) * 20:.1f}" for i, value in known
+        )
+
+    @property
+    def spark_label(self) -> str:
+        return _("%(figure)s over the last periods: %(values)s") % {
+            "figure": self.label,
+            "values": "; ".join(f"{label} {display}" for label, display in self.series_display),
+        }
 
 
 @dataclass
@@ -383,6 +440,7 @@ def contract_scorecards(
                     target_display=_target_display(spec, target),
                     detail=detail,
                     series=series,
+                    kind=spec.kind,
                 )
             )
         cards.append(
