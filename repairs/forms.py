@@ -111,16 +111,67 @@ class ReportForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, slots=None, **kwargs) -> None:
+    # The offer to combine (repairs.bundles): the button "combine" posts the planned visit to
+    # add this job to; "riders" are the tenant's open jobs that come along on the time chosen.
+    combine = forms.ModelChoiceField(
+        label=_("Combine with your planned visit"),
+        queryset=None,
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid_choice": _(
+                "This visit can no longer be combined with your report. Choose a time instead."
+            ),
+        },
+    )
+    riders = forms.ModelMultipleChoiceField(
+        label=_("Also do my other repair at this visit (one visit instead of two)"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("This repair can no longer be added. Send the report without it."),
+        },
+    )
+
+    def __init__(self, *args, slots=None, visits=None, riders=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fixed_before = fixed_once_booked_before()
         if slots is None:
             del self.fields["slot"]
+            riders = None
         else:
             self.fields["slot"].queryset = slots
+        if visits is None:
+            del self.fields["combine"]
+        else:
+            self.fields["combine"].queryset = visits
+            if "slot" in self.fields:
+                # combining is the other answer to "when": a time is needed only without it
+                self.fields["slot"].required = False
+        if riders is None:
+            del self.fields["riders"]
+        else:
+            self.fields["riders"].queryset = riders
 
     def clean_contact_phone(self) -> str:
         return clean_phone(self.cleaned_data["contact_phone"])
+
+    def clean(self):
+        data = super().clean()
+        if (
+            "combine" in self.fields
+            and "slot" in self.fields
+            and not data.get("combine")
+            and not data.get("slot")
+            and "slot" not in self.errors
+            and "combine" not in self.errors
+        ):
+            self.add_error("slot", self.fields["slot"].error_messages["required"])
+        if data.get("combine"):
+            data["slot"] = None
+            data["riders"] = []
+        return data
 
 
 class SomethingElseForm(ReportForm):

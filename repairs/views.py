@@ -13,7 +13,7 @@ from portal.access import appointment_can_change, change_allowed_until, tenant_r
 from portal.errors import ApplicationError
 from portal.models import Tenancy
 
-from . import selectors, services
+from . import bundles, selectors, services
 from .catalogue import (
     is_something_else,
     repair_category_something_else_get_or_create,
@@ -30,6 +30,7 @@ from .forms import (
 from .ics import appointment_ics, default_organiser
 from .lifecycle import OPEN_STATUSES, Status
 from .models import Appointment, AppointmentStatus, RepairCategory, Responsibility
+from .services.bundling import repair_request_report_combined
 from .timeline import tenant_timeline
 from .vera import room_names
 
@@ -121,6 +122,7 @@ def _report(request, *, tenancy, category, form_class=ReportForm, saved_category
         "heading": heading or category.name,
     }
     contract = route(tenancy.dwelling, timezone.localdate())
+    offer, riders = None, []
     if category.is_emergency:
         form = EmergencyForm(request.POST or None, initial={"contact_phone": request.user.phone})
     else:
@@ -129,34 +131,67 @@ def _report(request, *, tenancy, category, form_class=ReportForm, saved_category
         # next to the field instead of the report going through without a visit.
         if slots is not None and not request.POST.get("slot") and not slots.exists():
             slots = None
+        # One visit instead of two: a visit of the same contractor planned in the dwelling
+        # takes this job too, or the tenant's other open jobs come along on the time chosen.
+        visits = rider_choices = None
+        if contract is not None:
+            visits = bundles.combinable_visits(
+                dwelling_id=tenancy.dwelling_id, contractor_id=contract.contractor_id
+            )
+            offer = visits.first()
+            if offer is None and not request.POST.get("combine"):
+                visits = None
+            if slots is not None:
+                rider_choices = bundles.combinable_requests(
+                    dwelling_id=tenancy.dwelling_id, contractor_id=contract.contractor_id
+                )
+                riders = list(rider_choices)
+                if not riders:
+                    rider_choices = None
         form = form_class(
             request.POST or None,
             request.FILES or None,
             slots=slots,
+            visits=visits,
+            riders=rider_choices,
             initial={"contact_phone": request.user.phone},
         )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         slot = data.get("slot")
+        visit = data.get("combine")
+        report = {
+            "tenancy": tenancy,
+            "category": saved_category() if saved_category else category,
+            "description": data["description"],
+            "actor": request.user,
+            "photos": data.get("photos") or [],
+            "access_notes": data.get("access_notes", ""),
+            "contact_phone": data["contact_phone"],
+        }
         try:
-            repair_request = services.repair_request_report(
-                tenancy=tenancy,
-                category=saved_category() if saved_category else category,
-                description=data["description"],
-                actor=request.user,
-                photos=data.get("photos") or [],
-                access_notes=data.get("access_notes", ""),
-                contact_phone=data["contact_phone"],
-                slot_id=slot.pk if slot else None,
-            )
+            if visit is not None or data.get("riders"):
+                repair_request = repair_request_report_combined(
+                    **report,
+                    visit=visit,
+                    slot_id=slot.pk if slot else None,
+                    riders=list(data.get("riders") or []),
+                )
+            else:
+                repair_request = services.repair_request_report(
+                    **report, slot_id=slot.pk if slot else None
+                )
         except (services.SlotFull, services.SlotNotBookable) as error:
-            form.add_error("slot", error.message)
-            form.fields["slot"].queryset = selectors.slots_free_for(contract=contract)
+            if visit is not None:
+                form.add_error(None, error.message)
+            else:
+                form.add_error("slot", error.message)
+                form.fields["slot"].queryset = selectors.slots_free_for(contract=contract)
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
             return redirect("report_done", reference=repair_request.reference)
-    context.update({"form": form, "contract": contract})
+    context.update({"form": form, "contract": contract, "offer": offer, "riders": riders})
     template = (
         "repairs/report_emergency.html" if category.is_emergency else "repairs/report_form.html"
     )
@@ -166,7 +201,19 @@ def _report(request, *, tenancy, category, form_class=ReportForm, saved_category
 @tenant_required
 def report_done(request, reference: str):
     repair_request = selectors.repair_request_get_for_tenant(user=request.user, reference=reference)
-    return render(request, "repairs/report_done.html", _detail_context(repair_request))
+    context = _detail_context(repair_request)
+    planned = context["planned"]
+    # the tenant's other jobs of this dwelling that come along on this visit
+    context["riders"] = (
+        list(
+            planned.riders.filter(
+                status=AppointmentStatus.PLANNED, request__dwelling_id=repair_request.dwelling_id
+            ).select_related("request__category")
+        )
+        if planned is not None and planned.shared_visit_id is None
+        else []
+    )
+    return render(request, "repairs/report_done.html", context)
 
 
 def _detail_context(repair_request) -> dict:
@@ -182,6 +229,12 @@ def _detail_context(repair_request) -> dict:
         "repair": repair_request,
         "organisation": repair_request.organisation,
         "planned": planned,
+        # the job this visit is combined with, when it rides along on another's visit
+        "combined_with": Appointment.objects.select_related("request__category")
+        .filter(pk=planned.shared_visit_id)
+        .first()
+        if planned is not None and planned.shared_visit_id
+        else None,
         "timeline": timeline,
         # why staff or the contractor rejected it: the note of the last "rejected" line
         "rejected_reason": next(
