@@ -494,8 +494,8 @@ def _fee_csv(rows: list[tuple], filename: str) -> HttpResponse:
 
 @admin.register(SroiContribution)
 class SroiContributionAdmin(OrganisationScopedAdmin):
-    list_display = ["date", "contract", "neighbourhood", "description", "value", "evidence_link"]
-    list_select_related = ["contract__contractor", "contract__area"]
+    list_display = ["date", "contract", "buurt", "description", "value", "evidence_link"]
+    list_select_related = ["contract__contractor", "contract__area", "buurt"]
     list_filter = ["contract"]
     search_fields = ["description", "neighbourhood", "contract__contractor__name"]
     autocomplete_fields = ["contract"]
@@ -551,6 +551,9 @@ class SroiContributionAdmin(OrganisationScopedAdmin):
             "opts": self.model._meta,
             "rows": rows,
             "behind": [row for row in rows if row.behind],
+            "neighbourhoods": sroi.totals_per_neighbourhood(
+                organisation_ids=organisation_scope(request.user), year=year
+            ),
             "year": year,
             "years": range(timezone.localdate().year - 3, timezone.localdate().year + 1),
         }

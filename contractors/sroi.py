@@ -5,13 +5,13 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from portal.scoping import OrganisationScope, filter_by_scope
 
 from .fees import CENT, contracts_fee_lines, period_bounds
-from .models import Contract, PeriodKind
+from .models import Contract, PeriodKind, SroiContribution
 
 
 @dataclass
@@ -97,3 +97,35 @@ def ledger(
             )
         )
     return rows
+
+
+def totals_per_neighbourhood(*, organisation_ids: OrganisationScope, year: int) -> list[dict]:
+    """The year's contributions per neighbourhood of the associations' lists (one aggregate
+    query); contributions recorded without one are totalled under their written text."""
+    contributions = filter_by_scope(
+        SroiContribution.objects.filter(
+            date__gte=datetime.date(year, 1, 1), date__lte=datetime.date(year, 12, 31)
+        ),
+        organisation_ids,
+    )
+    rows = (
+        contributions.values("buurt_id", "buurt__name", "buurt__cbs_buurt_code", "neighbourhood")
+        .annotate(total=Sum("value"), contributions=Count("pk"))
+        .order_by("buurt__name", "neighbourhood")
+    )
+    totals: dict = {}
+    for row in rows:
+        key = row["buurt_id"] or row["neighbourhood"]
+        name = row["buurt__name"] or row["neighbourhood"]
+        entry = totals.setdefault(
+            key,
+            {
+                "name": name,
+                "code": row["buurt__cbs_buurt_code"] or "",
+                "total": Decimal(0),
+                "contributions": 0,
+            },
+        )
+        entry["total"] += Decimal(row["total"] or 0).quantize(CENT)
+        entry["contributions"] += row["contributions"]
+    return sorted(totals.values(), key=lambda entry: (-entry["total"], entry["name"]))

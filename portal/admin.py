@@ -28,6 +28,7 @@ from .models import (
     Dwelling,
     ImportJob,
     ImportStatus,
+    Neighbourhood,
     Organisation,
     StaffMembership,
     Tenancy,
@@ -635,3 +636,13 @@ class CollectiveObjectAdmin(PostcodeInputMixin, OrganisationScopedAdmin):
     @admin.display(description=_("postcode"), ordering="postcode")
     def postcode_display(self, obj: CollectiveObject) -> str:
         return format_postcode(obj.postcode)
+
+
+@admin.register(Neighbourhood)
+class NeighbourhoodAdmin(OrganisationScopedAdmin):
+    """The association's neighbourhoods, where SROI contributions land: CBS buurten by their
+    code (as on the dwellings), or places of the association's own naming."""
+
+    list_display = ["name", "cbs_buurt_code"]
+    search_fields = ["name", "=cbs_buurt_code"]
+    fields = ["organisation", "name", "cbs_buurt_code"]

@@ -29,6 +29,7 @@ from portal.models import (
     CollectiveObject,
     Dwelling,
     ImportJob,
+    Neighbourhood,
     Organisation,
     StaffMembership,
     Tenancy,
@@ -42,7 +43,7 @@ from repairs.models import (
     RepairRequest,
     UnroutedRequest,
 )
-from surveys.models import FollowUp, SurveyInvitation, SurveyResponse
+from surveys.models import ContractScorecard, FollowUp, SurveyInvitation, SurveyResponse
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import webhook_endpoint_create
 
@@ -154,6 +155,19 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
     MaterialReuse: (lambda staff_user, org: _reuse(org), 20),
     FeeStatement: (lambda staff_user, org: _fee_statement(org), 20),
     SroiContribution: (lambda staff_user, org: _sroi(org), 20),
+    Neighbourhood: (
+        lambda staff_user, org: Neighbourhood.objects.create(
+            organisation=org, name=f"Buurt {next(_numbers)}"
+        ),
+        8,
+    ),
+    # the figures of all rows of the page together: a fixed few queries per trend period
+    ContractScorecard: (
+        lambda staff_user, org: factories.ContractFactory(
+            area=factories.AreaFactory(organisation=org)
+        ),
+        60,
+    ),
     ImportJob: (lambda staff_user, org: _import_job(org), 20),
     UnroutedRequest: (lambda staff_user, org: _unrouted(org), 20),
     OutboxMessage: (

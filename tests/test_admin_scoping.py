@@ -38,6 +38,7 @@ from portal.models import (
     CollectiveObject,
     Dwelling,
     ImportJob,
+    Neighbourhood,
     Organisation,
     StaffMembership,
     Tenancy,
@@ -48,6 +49,7 @@ from privacy.models import TenantData
 from repairs.lifecycle import Status
 from repairs.models import MaterialReuse, RepairCategory, RepairRequest, UnroutedRequest
 from surveys.models import (
+    ContractScorecard,
     FollowUp,
     InvitationStatus,
     KpiDashboard,
@@ -175,9 +177,20 @@ def _sroi(organisation: Organisation) -> SroiContribution:
         contract=_contract(organisation),
         date=datetime.date(2026, 6, 1),
         neighbourhood="Woensel",
+        buurt=_neighbourhood(organisation),
         description=f"Speeltuin {organisation.slug}",
         value=1500,
     )
+
+
+def _neighbourhood(organisation: Organisation) -> Neighbourhood:
+    return Neighbourhood.objects.create(
+        organisation=organisation, name=f"Buurt {organisation.slug} {Neighbourhood.objects.count()}"
+    )
+
+
+def _scorecard(organisation: Organisation) -> ContractScorecard:
+    return ContractScorecard.objects.get(pk=_contract(organisation).pk)
 
 
 def _import_job(organisation: Organisation) -> ImportJob:
@@ -243,8 +256,10 @@ SCREENS: dict[type[models.Model], Screen] = {
     MaterialReuse: Screen(_reuse, lambda obj: obj.description, None),
     FeeStatement: Screen(_fee_statement, lambda obj: obj.period_start.isoformat(), None),
     SroiContribution: Screen(
-        _sroi, lambda obj: obj.description, frozenset({"organisation", "contract"})
+        _sroi, lambda obj: obj.description, frozenset({"organisation", "contract", "buurt"})
     ),
+    Neighbourhood: Screen(_neighbourhood, lambda obj: obj.name, frozenset({"organisation"})),
+    ContractScorecard: Screen(_scorecard, lambda obj: obj.area.name, None),
     ImportJob: Screen(
         _import_job, lambda obj: obj.file.name.rsplit("/", 1)[-1], frozenset({"organisation"})
     ),
@@ -743,6 +758,8 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "SurveyResponse",
         "FollowUp",
         "KpiDashboard",
+        "ContractScorecard",
+        "Neighbourhood",
         "MaterialReuse",
         "FeeStatement",
         "SroiContribution",
