@@ -7,6 +7,7 @@ urlpatterns = [
     path("werk/<str:queue_name>/", views.work_queue, name="work_queue"),
     path("verzoek/<str:reference>/", views.contractor_request, name="contractor_request"),
     path("verzoek/<str:reference>/plannen/", views.plan_visit, name="plan_visit"),
+    path("verzoek/<str:reference>/combineren/", views.combine_visit, name="combine_visit"),
     path(
         "verzoek/<str:reference>/spoed-bevestigen/",
         views.confirm_emergency,

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,6 +24,7 @@ from . import queue, selectors, services, vera
 from .contractor_forms import PlanForm, ReuseFormSet, VisitRecordForm
 from .lifecycle import PLANNABLE_STATUSES, Status, can_transition
 from .models import AppointmentStatus, RejectCategory
+from .services.appointments import Origin, appointment_join
 from .timeline import tenant_timeline
 
 # the longest reason a planner's rejection keeps; the tenant reads it on their timeline
@@ -56,6 +58,11 @@ def work_queue(request, queue_name: str):
     # "All requests" of a contractor runs to hundreds of thousands: count no further than the
     # cap, and say there are more.
     page = UnorderedCountPaginator(requests, 25).get_page(request.GET.get("pagina"))
+    # Other open jobs in the same home or building, for the whole page in one query.
+    page.object_list = list(page.object_list)
+    suggestions = queue.bundle_suggestions(membership=request.membership, rows=page.object_list)
+    for item in page.object_list:
+        item.bundle_suggestions = suggestions.get(item.pk, [])
     return render(
         request,
         "contractor/work_queue.html",
@@ -161,6 +168,46 @@ def plan_visit(request, reference: str):
             return redirect("contractor_request", reference=reference)
     context["form"] = form
     return render(request, "contractor/plan.html", context, status=422 if form.errors else 200)
+
+
+@planner_required
+@require_POST
+def combine_visit(request, reference: str):
+    """The planner combines the request's job with a planned visit of the same home or
+    building (a bundle suggestion of the queue): it rides along on that visit, giving up a
+    visit of its own. A request or visit of another contractor answers 404."""
+    repair_request = queue.request_for_contractor(
+        membership=request.membership, reference=reference
+    )
+    raw = request.POST.get("visit", "")
+    if not raw.isdigit():
+        raise Http404
+    visit = queue.appointment_for_contractor(membership=request.membership, appointment_id=int(raw))
+    try:
+        appointment_join(
+            repair_request=repair_request,
+            visit=visit,
+            actor=request.user,
+            origin=Origin.PLANNER,
+            move_existing=True,
+        )
+    except ApplicationError as error:
+        messages.warning(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Combined: %(reference)s is done at the same visit, one visit instead of two. "
+                "The tenant gets an invitation."
+            )
+            % {"reference": repair_request.reference},
+        )
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect("contractor_request", reference=reference)
 
 
 @planner_required

@@ -4,15 +4,27 @@ A planner sees all work of their contractor, across associations; a craftsman th
 visits and today's unassigned ones. Anything else answers 404, as a missing row does."""
 
 import datetime
+import operator
+from dataclasses import dataclass
+from functools import reduce
 
-from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Exists,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.http import Http404
 from django.utils import timezone
 
 from contractors.access import is_planner
 from contractors.models import ContractorMembership, ContractorRole
+from portal.models import Dwelling
 
-from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import OPEN_STATUSES, PLANNABLE_STATUSES, Status
 from .models import IS_OPEN, Appointment, AppointmentStatus, MaterialReuse, Photo, RepairRequest
 from .selectors import waiting_for_a_visit
 
@@ -209,3 +221,107 @@ def photo_for_contractor(
     if photo is None:
         raise Http404
     return photo
+
+
+# -- bundle suggestions: jobs of one home or building that one visit can do ------------------
+
+# The most open jobs read for one page's suggestions, whatever the buildings hold.
+SUGGESTIONS_READ = 200
+
+
+@dataclass(frozen=True)
+class BundleSuggestion:
+    """Another open job of the contractor in the row's home or building. With `visit_id`, one
+    click combines: the job `rider_reference` rides along on that planned visit (at `when`);
+    without, neither has a visit yet and one of them is planned first."""
+
+    other: RepairRequest
+    same_dwelling: bool
+    rider_reference: str = ""
+    visit_id: int | None = None
+    when: datetime.datetime | None = None
+
+
+def _address(dwelling: Dwelling) -> tuple:
+    return (dwelling.organisation_id, dwelling.postcode, dwelling.house_number)
+
+
+def bundle_suggestions(
+    *, membership: ContractorMembership, rows: list[RepairRequest]
+) -> dict[int, list[BundleSuggestion]]:
+    """For the rows of one page (with dwelling and planned_appointments loaded, as work_queue
+    gives them), the other open jobs of the contractor in the same dwelling or building (same
+    association, postcode and house number: another suffix is a flat off the same staircase),
+    by row id. One query for the page: the buildings' dwellings by their address index
+    (dwelling_unique_address_per_org), their requests by request_dwelling_created, each
+    with its planned visit."""
+    now = timezone.now()
+    candidates = [
+        row
+        for row in rows
+        if row.status in PLANNABLE_STATUSES and row.contract_id and not row.is_urgent
+    ]
+    if not candidates:
+        return {}
+    addresses = {_address(row.dwelling) for row in candidates}
+    place = reduce(
+        operator.or_,
+        (
+            Q(organisation_id=organisation, postcode=postcode, house_number=number)
+            for organisation, postcode, number in sorted(addresses)
+        ),
+    )
+    planned = Appointment.objects.filter(
+        request_id=OuterRef("pk"), status=AppointmentStatus.PLANNED
+    ).order_by()
+    others = list(
+        RepairRequest.objects.filter(
+            contractor_id=membership.contractor_id,
+            status__in=sorted(PLANNABLE_STATUSES),
+            contract__isnull=False,
+            is_urgent=False,
+            dwelling_id__in=Dwelling.objects.filter(place).values("pk"),
+        )
+        .annotate(
+            visit_id=Subquery(planned.values("pk")[:1]),
+            visit_host_id=Subquery(planned.values("shared_visit_id")[:1]),
+            visit_starts_at=Subquery(planned.values("starts_at")[:1]),
+            visit_ends_at=Subquery(planned.values("ends_at")[:1]),
+        )
+        .select_related("dwelling", "category")
+        .order_by("created_at", "pk")[:SUGGESTIONS_READ]
+    )
+    by_address: dict[tuple, list[RepairRequest]] = {}
+    for other in others:
+        by_address.setdefault(_address(other.dwelling), []).append(other)
+    suggestions: dict[int, list[BundleSuggestion]] = {}
+    for row in candidates:
+        visit = next(iter(getattr(row, "planned_appointments", [])), None)
+        row_host = (visit.shared_visit_id or visit.pk) if visit is not None else None
+        for other in by_address.get(_address(row.dwelling), []):
+            if other.pk == row.pk:
+                continue
+            other_host = other.visit_host_id or other.visit_id
+            if row_host is not None and row_host == other_host:
+                continue  # combined already
+            found = BundleSuggestion(
+                other=other, same_dwelling=other.dwelling_id == row.dwelling_id
+            )
+            if other_host is not None and other.visit_ends_at > now:
+                found = BundleSuggestion(
+                    other=other,
+                    same_dwelling=found.same_dwelling,
+                    rider_reference=row.reference,
+                    visit_id=other_host,
+                    when=other.visit_starts_at,
+                )
+            elif row_host is not None and visit.ends_at > now:
+                found = BundleSuggestion(
+                    other=other,
+                    same_dwelling=found.same_dwelling,
+                    rider_reference=other.reference,
+                    visit_id=row_host,
+                    when=visit.starts_at,
+                )
+            suggestions.setdefault(row.pk, []).append(found)
+    return suggestions
