@@ -12,6 +12,7 @@ from django.db import transaction
 from contractors.services import slots_generate
 from demo.build import demo_world_write, summary_write, visits_plan
 from demo.intake import demo_intake_write
+from demo.privacy import demo_privacy_write
 from portal.celery import app as celery_app
 
 
@@ -35,6 +36,10 @@ class Command(BaseCommand):
         # A common-area order and vacant-home orders, turned from history rows.
         turned = demo_intake_write()
         self.stdout.write(f"Common-area and vacant-home orders: {turned}")
+        # A former tenancy past its retention, with its repairs, anonymised (AVG).
+        former = demo_privacy_write()
+        if former is not None:
+            self.stdout.write(f"Tenancy anonymised after its retention: {former.contract_number}")
         slots = slots_generate()
         self.stdout.write(f"Bookable slots added for the coming weeks: {slots}")
         if to_plan:
