@@ -469,6 +469,13 @@ class RepairRequest(models.Model):
                 name="request_completed_at",
             ),
             models.Index(fields=["dwelling", "-created_at"], name="request_dwelling_created"),
+            # A dwelling's open jobs (repairs.bundles and the planner's bundle suggestions):
+            # a dwelling has years of closed requests, and only a few open ones.
+            models.Index(
+                fields=["dwelling"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="request_dwelling_open",
+            ),
             # The planner's list of open requests past their deadline, the latest first due.
             models.Index(
                 fields=["contractor", "complete_due_at", "id"],
