@@ -4,9 +4,10 @@
 
 Seeds a separate database anew ($BENCH_SMOKE_DB, default kp_bench_smoke, on the server of
 $DATABASE_URL, default the local PostgreSQL; Redis db 9 unless $BENCH_REDIS_URL), then runs the
-page runner briefly, a 10-second load at 5 req/s with a short ratio run, and the survey
-dispatch rate. Exits non-zero if any step fails (an error, a non-200 page, a failed request,
-an invitation not sent exactly once); slow pages or sequential scans do not fail it.
+page runner briefly, a 10-second load at 5 req/s with a short ratio run, the survey
+dispatch rate and the API's order list and booking (api.py). Exits non-zero if any step
+fails (an error, a non-200 page, a failed request, an invitation not sent exactly once, an
+API answer not as expected); slow pages or sequential scans do not fail it.
 
 Without --quick it runs the full measurements (20 runs per page, 60 s at 20 req/s, ratio,
 saturation, 3000 invitations); with --no-seed on a database seeded before, e.g.
@@ -67,12 +68,14 @@ def main(argv=None) -> int:
             ("pages", [python, str(bench / "pages.py"), "--runs", "3", "--max-seconds", "5"], 600),
             ("load", [python, str(bench / "load.py"), "--quick"], 600),
             ("dispatch", [python, str(bench / "dispatch.py"), "--count", "50"], 300),
+            ("api", [python, str(bench / "api.py"), "--quick"], 300),
         ]
     else:
         steps += [
             ("pages", [python, str(bench / "pages.py"), "--json", str(OUT / "pages.json")], 3600),
             ("load", [python, str(bench / "load.py"), "--saturation", "--allow-errors"], 3600),
             ("dispatch", [python, str(bench / "dispatch.py")], 1800),
+            ("api", [python, str(bench / "api.py"), "--json", str(OUT / "api.json")], 1800),
         ]
     results = []
     for name, command, timeout in steps:
