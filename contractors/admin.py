@@ -510,6 +510,11 @@ class SroiContributionAdmin(OrganisationScopedAdmin):
                 name="contractors_sroicontribution_ledger",
             ),
             path(
+                "neighbourhoods/",
+                self.admin_site.admin_view(self.neighbourhoods_view),
+                name="contractors_sroicontribution_neighbourhoods",
+            ),
+            path(
                 "<int:contribution_id>/evidence/",
                 self.admin_site.admin_view(self.evidence_view),
                 name="contractors_sroicontribution_evidence",
@@ -551,10 +556,25 @@ class SroiContributionAdmin(OrganisationScopedAdmin):
             "opts": self.model._meta,
             "rows": rows,
             "behind": [row for row in rows if row.behind],
-            "neighbourhoods": sroi.totals_per_neighbourhood(
+            "year": year,
+            "years": range(timezone.localdate().year - 3, timezone.localdate().year + 1),
+        }
+        return TemplateResponse(request, "admin/contractors/sroi_ledger.html", context)
+
+    def neighbourhoods_view(self, request):
+        """Per neighbourhood and year: the value of the contributions that went there."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        raw = request.GET.get("year", "")
+        year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else timezone.localdate().year
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("SROI per neighbourhood %(year)d") % {"year": year},
+            "opts": self.model._meta,
+            "rows": sroi.totals_per_neighbourhood(
                 organisation_ids=organisation_scope(request.user), year=year
             ),
             "year": year,
             "years": range(timezone.localdate().year - 3, timezone.localdate().year + 1),
         }
-        return TemplateResponse(request, "admin/contractors/sroi_ledger.html", context)
+        return TemplateResponse(request, "admin/contractors/sroi_neighbourhoods.html", context)

@@ -104,7 +104,10 @@ def totals_per_neighbourhood(*, organisation_ids: OrganisationScope, year: int) 
     query); contributions recorded without one are totalled under their written text."""
     contributions = filter_by_scope(
         SroiContribution.objects.filter(
-            date__gte=datetime.date(year, 1, 1), date__lte=datetime.date(year, 12, 31)
+            date__gte=datetime.date(year, 1, 1),
+            date__lte=datetime.date(year, 12, 31),
+            # as in the ledger: only rows of the contract's own association count
+            organisation_id=F("contract__organisation_id"),
         ),
         organisation_ids,
     )

@@ -336,6 +336,10 @@ class DwellingResource(OrganisationResource):
         attribute="in_portfolio_until", column_name="in_bezit_tot", widget=DutchDateWidget()
     )
     is_vacant = fields.Field(attribute="is_vacant", column_name="leegstand", widget=YesNoWidget())
+    # Optional: the CBS neighbourhood (buurt) code and name; a file without them keeps the
+    # stored ones.
+    cbs_buurt_code = fields.Field(attribute="cbs_buurt_code", column_name="buurtcode")
+    neighbourhood_name = fields.Field(attribute="neighbourhood_name", column_name="buurtnaam")
 
     required_columns = (
         "vhe_nummer",
@@ -360,6 +364,8 @@ class DwellingResource(OrganisationResource):
             "in_portfolio_from",
             "in_portfolio_until",
             "is_vacant",
+            "cbs_buurt_code",
+            "neighbourhood_name",
         )
         skip_unchanged = True
         report_skipped = True
@@ -381,6 +387,8 @@ class DwellingResource(OrganisationResource):
         "in_portfolio_from",
         "in_portfolio_until",
         "is_vacant",
+        "cbs_buurt_code",
+        "neighbourhood_name",
     )
 
     def before_import(self, dataset, **kwargs):
@@ -424,6 +432,10 @@ class DwellingResource(OrganisationResource):
             row["woningtype"] = DwellingType.TUSSENWONING
         if row.get("leegstand") in (None, ""):
             row["leegstand"] = "nee"
+        if "buurtcode" in row:
+            row["buurtcode"] = str(row.get("buurtcode") or "").strip().upper().replace(" ", "")
+        if "buurtnaam" in row:
+            row["buurtnaam"] = str(row.get("buurtnaam") or "").strip()
         self._check_address(row)
 
     def _check_address(self, row) -> None:

@@ -27,6 +27,7 @@ from .models import (
     DwellingTypePeriod,
     ImportJob,
     ImportStatus,
+    Neighbourhood,
     Organisation,
     StaffMembership,
     Tenancy,
@@ -537,6 +538,11 @@ def import_job_write(*, job: ImportJob, resource, checked) -> None:
             updated_rows=totals["update"],
             skipped_rows=totals["skip"],
         )
+    if model is Dwelling and any(
+        row.instance is not None and row.instance.cbs_buurt_code for row in checked.rows
+    ):
+        # the neighbourhoods (CBS buurten) the file names join the association's list
+        neighbourhoods_from_dwellings(organisation_id=job.organisation_id)
     changed = len(new_references) + len(checked.readdressed_ids)
     if changed:
         dwelling_ids = None  # many: the association's areas are refreshed in one statement
@@ -584,3 +590,36 @@ def claim_attempts_prune() -> int:
     cutoff = timezone.now() - CLAIM_THROTTLE_WINDOW
     deleted, _by_model = ClaimAttempt.objects.filter(attempted_at__lt=cutoff).delete()
     return deleted
+
+
+@transaction.atomic
+def neighbourhoods_from_dwellings(*, organisation_id: int) -> int:
+    """Add to the association's list the CBS neighbourhoods its dwellings name (by code, with
+    the name a dwelling gives, else the code) that the list lacks; returns how many were
+    added. Three queries (the list, the dwellings' codes, one insert): safe to run again."""
+    listed = list(
+        Neighbourhood.objects.filter(organisation_id=organisation_id).values_list(
+            "cbs_buurt_code", "name"
+        )
+    )
+    known = {code for code, _name in listed if code}
+    names = {name for _code, name in listed}
+    found: dict[str, str] = {}
+    for code, name in (
+        Dwelling.objects.filter(organisation_id=organisation_id)
+        .exclude(cbs_buurt_code="")
+        .values_list("cbs_buurt_code", "neighbourhood_name")
+        .distinct()
+        .order_by("cbs_buurt_code", "neighbourhood_name")
+    ):
+        if code not in known and (code not in found or not found[code]):
+            found[code] = name
+    new = []
+    for code, name in sorted(found.items()):
+        name = name or code
+        if name in names:  # a name already in use gets its code to tell them apart
+            name = f"{name} ({code})"
+        names.add(name)
+        new.append(Neighbourhood(organisation_id=organisation_id, cbs_buurt_code=code, name=name))
+    Neighbourhood.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
