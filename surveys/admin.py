@@ -21,7 +21,7 @@ from repairs.admin import RequestChildAdminMixin
 
 from . import services
 from .charts import kpi_charts
-from .kpis import kpi_rollup_rows, months_back
+from .kpis import kpi_rollup_rows, months_back, visits_saved_rows
 from .models import FollowUp, KpiDashboard, SurveyInvitation, SurveyResponse
 
 
@@ -261,6 +261,14 @@ class KpiDashboardAdmin(OrganisationScopedAdmin):
             "contractor_id": contractor_id,
             "area_id": area_id,
             "charts": charts,
+            # riders of combined visits per month, contractor and association
+            "visits_saved": visits_saved_rows(
+                organisation_ids=organisation_ids,
+                start=start,
+                end=end,
+                contractor_id=contractor_id,
+                area_id=area_id,
+            ),
             "query": request.GET.urlencode(),
         }
         return TemplateResponse(request, "admin/surveys/kpi_dashboard.html", context)

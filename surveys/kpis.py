@@ -536,3 +536,50 @@ def months_back(today: datetime.date, count: int) -> tuple[datetime.date, dateti
     for _ in range(count - 1):
         start = (start - datetime.timedelta(days=1)).replace(day=1)
     return start, end
+
+
+def visits_saved_rows(
+    *,
+    organisation_ids: OrganisationScope,
+    start: datetime.date,
+    end: datetime.date,
+    contractor_id: int | None = None,
+    area_id: int | None = None,
+) -> list[dict]:
+    """Visits saved by combining jobs, for months start..end (first days): the jobs booked
+    to ride along on another job's visit (repairs Appointment.shared_visit), by the month
+    they were booked (Amsterdam time), contractor and association. Each is one visit the
+    tenant and the contractor did not need. Read by appointment_rider_created."""
+    tz_start = datetime.datetime.combine(start, datetime.time.min, tzinfo=AMSTERDAM)
+    tz_end = datetime.datetime.combine(next_month(end), datetime.time.min, tzinfo=AMSTERDAM)
+    riders = filter_by_scope(
+        Appointment.objects.filter(
+            shared_visit__isnull=False, created_at__gte=tz_start, created_at__lt=tz_end
+        ),
+        organisation_ids,
+    )
+    if contractor_id:
+        riders = riders.filter(contractor_id=contractor_id)
+    if area_id:
+        riders = riders.filter(request__contract__area_id=area_id)
+    rows = (
+        riders.annotate(month=TruncMonth("created_at", tzinfo=AMSTERDAM))
+        .values(
+            "month", "contractor_id", "contractor__name", "organisation_id", "organisation__name"
+        )
+        .annotate(saved=Count("pk"))
+        .order_by("month", "contractor__name", "organisation__name")
+    )
+    return [
+        {
+            "month": row["month"].astimezone(AMSTERDAM).date()
+            if isinstance(row["month"], datetime.datetime)
+            else row["month"],
+            "contractor_id": row["contractor_id"],
+            "contractor": row["contractor__name"],
+            "organisation_id": row["organisation_id"],
+            "organisation": row["organisation__name"],
+            "saved": row["saved"],
+        }
+        for row in rows
+    ]
