@@ -132,7 +132,7 @@ class ReceiverHandler(BaseHTTPRequestHandler):
         data = event.get("data", {}) if isinstance(event, dict) else {}
         self.server.record(
             {
-                "received_at": timezone.now().isoformat(),
+                "received_at": timezone.localtime().isoformat(),
                 "path": self.path,
                 "webhook_id": headers.get("webhook-id", ""),
                 "type": event.get("type", "") if isinstance(event, dict) else "",
