@@ -48,6 +48,12 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "kpidashboard": ("view",),
         "contractscorecard": ("view",),
     },
+    # Planned maintenance and renovation: made, their tenants invited, closed; never deleted.
+    "projects": {
+        "project": ("view", "add", "change"),
+        "projectdwelling": ("view",),
+        "projectslot": ("view",),
+    },
     "outbox": {
         "outboxmessage": ("view",),
     },

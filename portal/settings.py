@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "webhooks",  # signed event POSTs to contractors' and associations' systems
     "repairs",
     "surveys",
+    "projects",  # planned maintenance and renovation: visits booked as orders in repairs
     "api",  # the machine interface (VERA OHD), above the apps it serves
     "privacy",  # the tenant's own data (AVG): retention, export, erasure
     "demo",  # the demo data: the only app that may import all the others
@@ -297,6 +298,7 @@ CELERY_TASK_ROUTES = {
     "portal.tasks.import_job_run": {"queue": "imports"},
     "surveys.tasks.surveys_run": {"queue": "mail"},
     "repairs.tasks.appointment_reminders_send": {"queue": "mail"},
+    "projects.tasks.projects_run": {"queue": "mail"},
     "surveys.tasks.kpi_rollup_refresh": {"queue": "reports"},
     "privacy.tasks.retention_sweep": {"queue": "reports"},
 }
@@ -465,6 +467,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "repairs.tasks.unrouted_request_alert_sweep",
         "schedule": 600.0,
     },
+    # Projects: done visits marked, the one reminder a week after the invitation to tenants
+    # who have not answered, unused reserved places released once a project is over.
+    "projects-run": {"task": "projects.tasks.projects_run", "schedule": 900.0},
     # Outgoing mails (and webhooks) that are due: ones whose enqueue after commit was lost,
     # and retries after a failed send. Each message is sent once.
     "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": 60.0},

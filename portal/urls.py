@@ -44,7 +44,9 @@ urlpatterns = [
     path("aannemer/", include("repairs.contractor_urls")),
     path("aannemer/capaciteit/", include("contractors.urls")),
     path("aannemer/kpi/", include("surveys.contractor_urls")),
+    path("aannemer/projecten/", include("projects.contractor_urls")),
     path("enquete/", include("surveys.urls")),
+    path("projecten/", include("projects.urls")),
     path("", include("repairs.urls")),
     path("", views.home, name="home"),
 ]

@@ -114,7 +114,12 @@ DEADLINE_FIELDS = (
 
 def deadlines_apply(repair_request, contract: Contract) -> tuple[str, ...]:
     """Set a request's deadlines from the contract it is routed to (again: a request routed
-    anew starts its escalation afresh). Returns the fields to save."""
+    anew starts its escalation afresh). Returns the fields to save.
+
+    Planned maintenance and project orders (VERA PLN / PRJ) keep no repair norm: their latest
+    completion is the project's end, set when ordered; nothing is changed."""
+    if getattr(repair_request, "maintenance_kind", "REP") != "REP":
+        return ()
     due = deadlines_for(
         reported_at=repair_request.created_at, is_urgent=repair_request.is_urgent, contract=contract
     )

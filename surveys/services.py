@@ -17,7 +17,7 @@ from portal.errors import ApplicationError
 from portal.mail import mail_send_once_many
 from portal.selectors import staff_emails
 from repairs.lifecycle import Status
-from repairs.models import RepairRequest
+from repairs.models import MaintenanceKind, RepairRequest
 from repairs.notifications import tenant_email, tenant_language
 from repairs.services import repair_request_reopen
 from webhooks.models import EventType
@@ -46,6 +46,8 @@ def survey_invitations_create(*, now: datetime.datetime, limit: int = 2000) -> i
             completed_at__gte=now - INVITE_WITHIN,
             contract__isnull=False,
             survey_invitation__isnull=True,
+            # the repair survey asks about a repair: not about a visit of planned work
+            maintenance_kind=MaintenanceKind.REPAIR,
         )
         .select_related("organisation", "contract", "reported_by", "tenancy__tenant")
         .order_by("completed_at")[:limit]

@@ -35,6 +35,7 @@ from portal.models import (
     Tenancy,
 )
 from privacy.models import TenantData
+from projects.models import Project, ProjectDwelling
 from repairs.lifecycle import Status
 from repairs.models import (
     MaterialReuse,
@@ -53,6 +54,8 @@ from .test_admin_scoping import (
     _fee_statement,
     _import_job,
     _invitation,
+    _project,
+    _project_dwelling,
     _reuse,
     _sroi,
     _unrouted,
@@ -168,6 +171,9 @@ CHANGELISTS: dict[type, tuple[Callable, int]] = {
         ),
         60,
     ),
+    # each project's progress counts come from one aggregate over the page's projects
+    Project: (lambda staff_user, org: _project(org), 12),
+    ProjectDwelling: (lambda staff_user, org: _project_dwelling(org), 12),
     ImportJob: (lambda staff_user, org: _import_job(org), 20),
     UnroutedRequest: (lambda staff_user, org: _unrouted(org), 20),
     OutboxMessage: (

@@ -46,6 +46,7 @@ from portal.models import (
 )
 from portal.scoping import OrganisationScopedAdmin, _organisation_path
 from privacy.models import TenantData
+from projects.models import Project, ProjectDwelling
 from repairs.lifecycle import Status
 from repairs.models import MaterialReuse, RepairCategory, RepairRequest, UnroutedRequest
 from surveys.models import (
@@ -201,6 +202,26 @@ def _import_job(organisation: Organisation) -> ImportJob:
     )
 
 
+def _project(organisation: Organisation) -> Project:
+    return Project.objects.create(
+        organisation=organisation,
+        name=f"Kozijnen {organisation.slug} {Project.objects.count()}",
+        contract=_contract(organisation),
+        category=factories.RepairCategoryFactory(organisation=organisation),
+        starts_on=datetime.date(2026, 12, 1),
+        ends_on=datetime.date(2027, 1, 31),
+        letter="Wij vervangen de kozijnen.",
+    )
+
+
+def _project_dwelling(organisation: Organisation) -> ProjectDwelling:
+    return ProjectDwelling.objects.create(
+        organisation=organisation,
+        project=_project(organisation),
+        dwelling=factories.DwellingFactory(organisation=organisation),
+    )
+
+
 def _unrouted(organisation: Organisation) -> UnroutedRequest:
     repair_request = factories.RepairRequestFactory(
         dwelling=factories.DwellingFactory(organisation=organisation), status=Status.UNROUTED
@@ -305,6 +326,11 @@ SCREENS: dict[type[models.Model], Screen] = {
         lambda obj: obj.key,
         None,
     ),
+    # Planned maintenance and renovation projects, and their dwellings with the answers.
+    Project: Screen(
+        _project, lambda obj: obj.name, frozenset({"organisation", "contract", "category"})
+    ),
+    ProjectDwelling: Screen(_project_dwelling, lambda obj: obj.dwelling.reference, None),
     # A tenant's data on request (export, early erasure): the tenancies, found by contract.
     TenantData: Screen(
         lambda org: TenantData.objects.get(pk=_tenancy(org).pk),
@@ -773,6 +799,9 @@ def test_staff_do_not_see_platform_screens_on_the_index(staff_client):
         "CollectiveObject",
         # the tenant's data on request (privacy.admin): export and early erasure
         "TenantData",
+        # planned maintenance and renovation projects (projects.admin)
+        "Project",
+        "ProjectDwelling",
     }
 
 

@@ -18,6 +18,7 @@ from ..models import (
     REPEAT_WITHIN_DAYS,
     AppointmentStatus,
     Channel,
+    MaintenanceKind,
     ReferenceCounter,
     RejectCategory,
     RepairCategory,
@@ -93,6 +94,8 @@ def repeated_request(
         RepairRequest.objects.filter(
             dwelling=dwelling,
             category__defect_code=category.defect_code,
+            # a visit of planned work is not a repair a new report could repeat
+            maintenance_kind=MaintenanceKind.REPAIR,
             status=Status.COMPLETED,
             completed_at__gte=now - datetime.timedelta(days=REPEAT_WITHIN_DAYS),
         )
@@ -132,6 +135,51 @@ def repair_request_submit(
     )
     repair_event_record(repair_request=repair_request, status=Status.SUBMITTED, actor=reported_by)
     return repair_request_route(repair_request=repair_request, actor=reported_by)
+
+
+@transaction.atomic
+def repair_request_order_planned_work(
+    *,
+    dwelling: Dwelling,
+    tenancy: Tenancy | None,
+    category: RepairCategory,
+    contract: Contract,
+    maintenance_kind: str,
+    description: str,
+    complete_due_at: datetime.datetime,
+    reported_by: User | None = None,
+    channel: str = Channel.PORTAL,
+) -> RepairRequest:
+    """An order of planned maintenance or a project (VERA PLN / PRJ) for one dwelling, routed
+    to the project's contract rather than by the dwelling's area. It gets no repair norm: its
+    latest completion is the project's end, and it is never a repeat repair."""
+    if maintenance_kind == MaintenanceKind.REPAIR:
+        raise NotReportable(_("A repair is reported, not ordered as planned work."))
+    now = timezone.now()
+    repair_request = RepairRequest.objects.create(
+        organisation_id=dwelling.organisation_id,
+        reference=_next_reference(now),
+        dwelling=dwelling,
+        tenancy=tenancy,
+        reported_by=reported_by,
+        channel=channel,
+        category=category,
+        description=description,
+        maintenance_kind=maintenance_kind,
+        status=Status.SUBMITTED,
+    )
+    repair_event_record(repair_request=repair_request, status=Status.SUBMITTED, actor=reported_by)
+    repair_request.contract = contract
+    repair_request.contractor_id = contract.contractor_id
+    repair_request.routed_at = now
+    repair_request.complete_due_at = complete_due_at
+    return repair_request_transition(
+        repair_request=repair_request,
+        status=Status.ROUTED,
+        actor=reported_by,
+        data={"contractor": contract.contractor.name, "area": contract.area.name},
+        update_fields=("contract", "contractor", "routed_at", "complete_due_at"),
+    )
 
 
 def repair_request_report(
