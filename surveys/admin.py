@@ -250,6 +250,15 @@ class KpiDashboardAdmin(OrganisationScopedAdmin):
                 contractor_id=contractor_id,
                 area_id=area_id,
             )
+        with reporting_reads():
+            # riders of combined visits per month, contractor and association
+            visits_saved = visits_saved_rows(
+                organisation_ids=organisation_ids,
+                start=start,
+                end=end,
+                contractor_id=contractor_id,
+                area_id=area_id,
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": _("KPI dashboard"),
@@ -261,14 +270,7 @@ class KpiDashboardAdmin(OrganisationScopedAdmin):
             "contractor_id": contractor_id,
             "area_id": area_id,
             "charts": charts,
-            # riders of combined visits per month, contractor and association
-            "visits_saved": visits_saved_rows(
-                organisation_ids=organisation_ids,
-                start=start,
-                end=end,
-                contractor_id=contractor_id,
-                area_id=area_id,
-            ),
+            "visits_saved": visits_saved,
             "query": request.GET.urlencode(),
         }
         return TemplateResponse(request, "admin/surveys/kpi_dashboard.html", context)
