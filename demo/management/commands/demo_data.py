@@ -11,6 +11,7 @@ from django.db import transaction
 
 from contractors.services import slots_generate
 from demo.build import demo_world_write, summary_write, visits_plan
+from demo.bundling import demo_bundling_write
 from demo.intake import demo_intake_write
 from demo.privacy import demo_privacy_write
 from portal.celery import app as celery_app
@@ -49,4 +50,6 @@ class Command(BaseCommand):
             finally:
                 celery_app.conf.task_always_eager = was_eager
             self.stdout.write(f"Visits planned by the contractors' planners: {planned}")
+        # A visit to combine a new report with, and past jobs done at another's visit.
+        self.stdout.write(f"Combined visits: {demo_bundling_write()}")
         summary_write(self.stdout, self.style, created)
