@@ -244,6 +244,7 @@ def measure_bookings(client, contractor_id: int, count: int) -> dict:
         "p95_ms": round(percentile(times, 0.95) * 1000, 1),
         "max_ms": round(max(times) * 1000, 1),
         "queries": max(queries),
+        "times_ms": [round(t * 1000, 1) for t in times],
     }
 
 
