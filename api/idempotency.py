@@ -61,9 +61,15 @@ def idempotent(post):
         if key is None:
             return post(view, request, *args, **kwargs)
         key = key.strip()
-        if not key or len(key) > MAX_LENGTH:
+        # Printable only: a control character (NUL above all, which PostgreSQL text cannot
+        # hold) is no key a client meant to send.
+        if not key or len(key) > MAX_LENGTH or not key.isprintable():
             raise ValidationError(
-                {HEADER: [_("Give a key of 1 to %(max)d characters.") % {"max": MAX_LENGTH}]}
+                {
+                    HEADER: [
+                        _("Give a key of 1 to %(max)d printable characters.") % {"max": MAX_LENGTH}
+                    ]
+                }
             )
         request_fingerprint = fingerprint(request)
         stored = _stored(request.user, key)

@@ -15,6 +15,7 @@ Written here until repairs has a selector for a contractor's orders across assoc
 is not tied to a planner's membership (repairs.queue.visible_requests is)."""
 
 import datetime
+import re
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -29,6 +30,12 @@ from repairs.selectors import PLAN_DAYS_AHEAD, slots_free_for
 from .models import ApiClient
 
 ORDER_STATUSES = statuses(lambda stage: stage.vera_order is not None)
+
+
+def _no_such_key(key: str) -> bool:
+    """A key no row can have: PostgreSQL text holds no NUL character, and would refuse the
+    query rather than find nothing."""
+    return "\x00" in key
 
 
 def orders_for_client(*, api_client: ApiClient) -> QuerySet[RepairRequest]:
@@ -62,6 +69,8 @@ def order_list_for_client(*, api_client: ApiClient) -> QuerySet[RepairRequest]:
 
 def order_get_for_client(*, api_client: ApiClient, order_id: str) -> RepairRequest:
     """One order by its id (the request's reference); 404 outside the client's scope."""
+    if _no_such_key(order_id):
+        raise Http404
     order = (
         _with_order_details(orders_for_client(api_client=api_client))
         .filter(reference=order_id)
@@ -75,7 +84,7 @@ def order_get_for_client(*, api_client: ApiClient, order_id: str) -> RepairReque
 def order_get_for_contractor(*, api_client: ApiClient, order_id: str) -> RepairRequest:
     """One order of the contractor's client, to change: 404 outside its scope (and for an
     association's client, whose orders are not its to carry out)."""
-    if api_client.contractor_id is None:
+    if api_client.contractor_id is None or _no_such_key(order_id):
         raise Http404
     order = (
         orders_for_client(api_client=api_client)
@@ -113,7 +122,8 @@ def slot_id_at(*, order: RepairRequest, starts_at: datetime.datetime) -> int | N
 
 def appointment_get_for_client(*, api_client: ApiClient, appointment_id: str) -> Appointment:
     """One visit of the contractor's client by its id; 404 outside its scope."""
-    if api_client.contractor_id is None or not str(appointment_id).isdigit():
+    # Digits 0-9 only: str.isdigit() also takes "²", which int() refuses.
+    if api_client.contractor_id is None or not re.fullmatch(r"[0-9]+", str(appointment_id)):
         raise Http404
     appointment = (
         Appointment.objects.filter(pk=int(appointment_id), contractor_id=api_client.contractor_id)
@@ -123,6 +133,19 @@ def appointment_get_for_client(*, api_client: ApiClient, appointment_id: str) ->
     if appointment is None:
         raise Http404
     return appointment
+
+
+def appointment_list_for_client(*, api_client: ApiClient) -> QuerySet[Appointment]:
+    """The contractor's visits across every association it works for, planned, done and
+    cancelled, latest first (the index appointment_contractor_start). An association's
+    client: none (its reads are requests and orders)."""
+    if api_client.contractor_id is None:
+        return Appointment.objects.none()
+    return (
+        Appointment.objects.filter(contractor_id=api_client.contractor_id)
+        .select_related("request", "organisation")
+        .order_by("-starts_at", "-pk")
+    )
 
 
 def requests_for_client(*, api_client: ApiClient) -> QuerySet[RepairRequest]:
@@ -138,6 +161,8 @@ def requests_for_client(*, api_client: ApiClient) -> QuerySet[RepairRequest]:
 
 
 def request_get_for_client(*, api_client: ApiClient, request_id: str) -> RepairRequest:
+    if _no_such_key(request_id):
+        raise Http404
     request = requests_for_client(api_client=api_client).filter(reference=request_id).first()
     if request is None:
         raise Http404
@@ -146,6 +171,8 @@ def request_get_for_client(*, api_client: ApiClient, request_id: str) -> RepairR
 
 def dwelling_for_client(*, api_client: ApiClient, reference: str) -> Dwelling | None:
     """The association's dwelling by its VHE number."""
+    if _no_such_key(reference):
+        return None
     return Dwelling.objects.filter(
         organisation_id=api_client.organisation_id, reference=reference.strip()
     ).first()
@@ -153,6 +180,8 @@ def dwelling_for_client(*, api_client: ApiClient, reference: str) -> Dwelling | 
 
 def category_for(*, organisation_id: int, defect: str, room: str) -> RepairCategory | None:
     """The association's category offered for this defect in this room (VERA codes)."""
+    if _no_such_key(defect) or _no_such_key(room):
+        return None
     return (
         RepairCategory.objects.filter(
             organisation_id=organisation_id, defect_code=defect, room_code=room, is_active=True

@@ -7,6 +7,7 @@ Dates and times are in UTC with a Z, as OHD's validation patterns ask."""
 
 import datetime
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -42,6 +43,21 @@ class ReferentiedataSerializer(serializers.Serializer):
 class SleutelsSerializer(serializers.Serializer):
     id = serializers.CharField()
     code = serializers.CharField(required=False)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """A moment in UTC with a Z, as OHD's validation patterns ask."""
+
+    def to_representation(self, value: datetime.datetime) -> str:
+        return utc(value)
+
+
+@extend_schema_field(SleutelsSerializer)
+class ContractKeyField(serializers.Field):
+    """The contract an order is given under, as OHD's sleutel of the overeenkomst."""
+
+    def to_representation(self, value: int) -> dict[str, str]:
+        return {"id": str(value)}
 
 
 @extend_schema_serializer(component_name="Onderhoudsorders-Afspraak")
@@ -100,14 +116,16 @@ class OnderhoudsorderSerializer(serializers.Serializer):
     onderhoudSoort = serializers.SerializerMethodField()
     omschrijving = serializers.CharField(source="description")
     status = serializers.SerializerMethodField()
-    opdrachtdatum = serializers.SerializerMethodField()
-    technischGereeddatum = serializers.SerializerMethodField()
-    uitersteGereeddatum = serializers.SerializerMethodField()
+    # Left out while they have no value, so not required in our schema.
+    opdrachtdatum = UtcDateTimeField(source="routed_at", required=False)
+    technischGereeddatum = UtcDateTimeField(source="completed_at", required=False)
+    # The contract's norm: the latest moment the repair should be done.
+    uitersteGereeddatum = UtcDateTimeField(source="complete_due_at", required=False)
     afspraken = serializers.SerializerMethodField()
     defecten = serializers.SerializerMethodField()
     onderhoudstaken = serializers.SerializerMethodField()
     onderhoudsverzoeken = serializers.SerializerMethodField()
-    overeenkomst = serializers.SerializerMethodField()
+    overeenkomst = ContractKeyField(source="contract_id", required=False)
     uitvoerendeSoort = serializers.SerializerMethodField()
 
     def get_fields(self):
@@ -128,19 +146,6 @@ class OnderhoudsorderSerializer(serializers.Serializer):
     @extend_schema_field(ReferentiedataSerializer)
     def get_status(self, order: RepairRequest) -> dict:
         return vera.referentiedata(vera.ORDER_STATUS, order.vera_order_status)
-
-    @extend_schema_field(serializers.DateTimeField())
-    def get_opdrachtdatum(self, order: RepairRequest) -> str | None:
-        return utc(order.routed_at)
-
-    @extend_schema_field(serializers.DateTimeField())
-    def get_technischGereeddatum(self, order: RepairRequest) -> str | None:
-        return utc(order.completed_at)
-
-    @extend_schema_field(serializers.DateTimeField())
-    def get_uitersteGereeddatum(self, order: RepairRequest) -> str | None:
-        """The contract's norm: the latest moment the repair should be done."""
-        return utc(order.complete_due_at)
 
     @extend_schema_field(AfspraakSerializer(many=True))
     def get_afspraken(self, order: RepairRequest) -> list[dict]:
@@ -166,10 +171,6 @@ class OnderhoudsorderSerializer(serializers.Serializer):
     @extend_schema_field(SleutelsSerializer(many=True))
     def get_onderhoudsverzoeken(self, order: RepairRequest) -> list[dict]:
         return [{"id": order.reference, "code": order.reference}]
-
-    @extend_schema_field(SleutelsSerializer)
-    def get_overeenkomst(self, order: RepairRequest) -> dict | None:
-        return {"id": str(order.contract_id)} if order.contract_id else None
 
     @extend_schema_field(ReferentiedataSerializer)
     def get_uitvoerendeSoort(self, order: RepairRequest) -> dict:
@@ -313,6 +314,8 @@ class OnderhoudsverzoekInputSerializer(serializers.Serializer):
         soort, locatie = code(value[0].get("soort")), code(value[0].get("locatie"))
         if not soort or not locatie:
             raise serializers.ValidationError(_("Give the defect's soort and locatie codes."))
+        # As every CharField of DRF does: no NUL, which PostgreSQL text cannot hold.
+        ProhibitNullCharactersValidator()(soort + locatie)
         return {"defect": soort, "room": locatie}
 
 

@@ -30,6 +30,7 @@ from .pagination import LIST_PARAMETERS, LIST_RESPONSE_HEADERS, OhdPagination
 from .permissions import AssociationClientOnly, ContractorClientOnly, HasOhdScope
 from .selectors import (
     appointment_get_for_client,
+    appointment_list_for_client,
     category_for,
     dwelling_for_client,
     options_for_order,
@@ -247,9 +248,34 @@ def _appointment_response(appointment: Appointment, status: int = 200) -> Respon
     return Response(AfspraakberichtSerializer(appointment).data, status=status, headers=headers)
 
 
-class AfspraakListView(OhdView):
+class AfspraakListView(OhdView, generics.ListAPIView):
     ohd_resource = "Afspraken"
+    serializer_class = AfspraakberichtSerializer
+    pagination_class = OhdPagination
     permission_classes = [HasOhdScope, ContractorClientOnly]
+
+    def get_queryset(self):
+        return appointment_list_for_client(api_client=self.request.user)
+
+    @extend_schema(
+        operation_id="listAfspraken",
+        summary="Ophalen van Afspraken",
+        description=(
+            "A contractor's client: its visits across every association it works for, "
+            "planned (GEP), done (AFG) and cancelled or moved (ANN), the latest first. A "
+            "moved visit is two: the old one ANN, the new one at the new time."
+        ),
+        tags=["Afspraken"],
+        parameters=[*LIST_PARAMETERS, *LIST_RESPONSE_HEADERS],
+        responses={
+            200: AfspraakberichtSerializer(many=True),
+            400: fout("pagina of aantalPerPagina buiten bereik"),
+            **ERRORS,
+            403: fout("Het token heeft geen scope hiervoor, of de client is niet van een aannemer"),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="createAfspraak",

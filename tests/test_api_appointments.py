@@ -389,6 +389,72 @@ def test_the_role_matrix_of_reading_and_changing_a_visit(world, callers):
     assert visit.status == AppointmentStatus.PLANNED
 
 
+# -- listing visits ---------------------------------------------------------------------------
+
+
+def test_the_visits_are_the_contractors_across_its_associations_latest_first(world, x):
+    # given X's visit in B (in 3 days, from the world), a later one in A, and Y's in B
+    later = factories.visit_create(world.xa, world.chain_xa.slot(days=5))
+    factories.visit_create(world.yb, world.chain_yb.slot(days=4))
+    earlier = world.xb.appointments.get()
+    # when X's system lists its visits
+    response = x.get(AFSPRAKEN)
+    # then both of X's, the latest first, in OHD's words, and the total in the header
+    assert response.status_code == 200
+    assert [visit["id"] for visit in response.json()] == [str(later.pk), str(earlier.pk)]
+    assert response.json()[0] == {
+        "id": str(later.pk),
+        "idOrganisatie": "kempenland",
+        "status": {"code": "GEP", "naam": "Gepland"},
+        "begindatum": z(later.starts_at),
+        "einddatum": z(later.ends_at),
+        "onderhoudsorder": {"id": world.xa.reference, "code": world.xa.reference},
+        "onderhoudsverzoek": {"id": world.xa.reference, "code": world.xa.reference},
+    }
+    assert response["X-Parameters-Aantal"] == "2"
+
+
+def test_the_role_matrix_of_listing_visits(world, callers):
+    y_visit = factories.visit_create(world.yb, world.chain_yb.slot(days=4))
+    expected = {
+        "contractor X": (200, [str(world.xb.appointments.get().pk)]),
+        "contractor Y": (200, [str(y_visit.pk)]),
+        "association A": (403, None),  # not a contractor's client
+        "association B": (403, None),
+        "no token": (401, None),
+    }
+    for role, caller in callers.items():
+        response = caller.get(AFSPRAKEN)
+        status, visits = expected[role]
+        assert response.status_code == status, role
+        if visits is None:
+            assert set(response.json()) == {"code", "omschrijving"}
+        else:
+            assert [visit["id"] for visit in response.json()] == visits, role
+    paged = callers["contractor X"].get(AFSPRAKEN, {"pagina": 0})
+    assert paged.status_code == 400
+    assert paged.json()["omschrijving"].startswith("pagina:")
+
+
+def test_the_visits_take_as_many_queries_for_50_as_for_1(world):
+    caller = api(token_for(new_client(contractor=world.y)))
+    headers = {"HTTP_X_PARAMETERS_AANTALPERPAGINA": "100"}
+    factories.visit_create(world.yb, world.chain_yb.slot(days=2))
+
+    def listing():
+        response = caller.get(AFSPRAKEN, **headers)
+        assert response.status_code == 200
+        return response
+
+    one = count_statements(listing)
+    slot = world.chain_yb.slot(days=3, capacity=49)
+    for _ in range(49):
+        factories.visit_create(factories.routed_request_create(world.chain_yb), slot)
+    assert len(listing().json()) == 50
+    assert count_statements(listing) == one
+    assert one == 3  # the token with its client, the count, the page with its orders
+
+
 # -- concurrency ------------------------------------------------------------------------------
 
 

@@ -276,6 +276,15 @@ def test_every_answer_of_the_implemented_operations_keeps_to_ohd(openapi, foutbe
             (send(association, "post", afspraken, booking(free)), 403),
             (send(nobody, "post", afspraken, booking(free)), 401),
         ],
+        "listAfspraken": [
+            (contractor.get(afspraken), 200),
+            (contractor.get(afspraken, {"pagina": 2}, HTTP_X_PARAMETERS_AANTALPERPAGINA="1"), 200),
+            (contractor.get(afspraken, {"pagina": 99}), 200),
+            (contractor.get(afspraken, {"pagina": "x"}), 400),
+            (other_contractor.get(afspraken), 200),
+            (association.get(afspraken), 403),
+            (nobody.get(afspraken), 401),
+        ],
         "readAfspraakById": [
             (contractor.get(visit), 200),
             (contractor.get(f"{afspraken}/999999"), 404),
@@ -340,6 +349,7 @@ def test_every_answer_of_the_implemented_operations_keeps_to_ohd(openapi, foutbe
         (contractor.get(options, {"onderhoudsorder": world.xa.reference}), 429)
     )
     answers["createAfspraak"].append((send(contractor, "post", afspraken, booking(free)), 429))
+    answers["listAfspraken"].append((contractor.get(afspraken), 429))
     answers["readAfspraakById"].append((contractor.get(visit), 429))
     answers["updateAfspraakById"].append((send(contractor, "patch", visit, {}), 429))
     throttle_reset(association_client)
@@ -362,6 +372,7 @@ def test_every_answer_of_the_implemented_operations_keeps_to_ohd(openapi, foutbe
     assert full["uitersteGereeddatum"]
     assert len(answers["listOnderhoudsorders"][0][0].json()) == 9
     assert answers["listAfspraakOpties"][0][0].json()
+    assert len(answers["listAfspraken"][0][0].json()) >= 2
     assert answers["listOnderhoudsverzoeken"][0][0].json()
 
 
@@ -399,6 +410,7 @@ def test_the_scopes_are_the_ones_ohd_names(spec):
         ("updateOnderhoudsorderById", "Onderhoudsorders", True),
         ("listAfspraakOpties", "AfspraakOpties", False),
         ("createAfspraak", "Afspraken", True),
+        ("listAfspraken", "Afspraken", False),
         ("readAfspraakById", "Afspraken", False),
         ("updateAfspraakById", "Afspraken", True),
         ("listOnderhoudsverzoeken", "Onderhoudsverzoeken", False),

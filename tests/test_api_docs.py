@@ -28,7 +28,7 @@ def test_the_schema_describes_the_ohd_operations_with_oauth2_client_credentials(
             "patch": "updateOnderhoudsorderById",
         },
         "/api/vera/ohd/v4/afspraak-opties": {"get": "listAfspraakOpties"},
-        "/api/vera/ohd/v4/afspraken": {"post": "createAfspraak"},
+        "/api/vera/ohd/v4/afspraken": {"get": "listAfspraken", "post": "createAfspraak"},
         "/api/vera/ohd/v4/afspraken/{id}": {
             "get": "readAfspraakById",
             "patch": "updateAfspraakById",

@@ -38,6 +38,50 @@ def test_a_method_the_operation_lacks_is_a_foutbericht_405(chain):
     assert response.json()["code"] == "method_not_allowed"
 
 
+@pytest.mark.parametrize(
+    ("owner", "path", "params"),
+    [
+        ("contractor", "onderhoudsorders/R-2026%00", {}),
+        ("association", "onderhoudsorders/R-2026%00", {}),
+        ("association", "onderhoudsverzoeken/R-2026%00", {}),
+        ("contractor", "afspraak-opties", {"onderhoudsorder": "R-2026\x00"}),
+        ("contractor", "afspraken/%C2%B2", {}),  # "²": str.isdigit() says yes, int() no
+        ("contractor", "afspraken/" + "9" * 30, {}),
+    ],
+)
+def test_an_id_no_row_can_have_is_a_404_not_a_server_error(chain, owner, path, params):
+    new = (
+        new_client(contractor=chain.contractor)
+        if owner == "contractor"
+        else new_client(organisation=chain.organisation)
+    )
+    response = api(token_for(new)).get(f"{OHD}/{path}", params)
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "omschrijving": "Niet gevonden."}
+
+
+def test_a_report_with_a_nul_in_its_codes_or_key_is_a_400(chain):
+    caller = api(token_for(new_client(organisation=chain.organisation)))
+    body = {
+        "eenheid": {"id": chain.dwelling.reference},
+        "defecten": [{"soort": {"code": "LEK\x00"}, "locatie": {"code": "KEU"}}],
+        "omschrijving": "Lek.",
+    }
+    bad_code = caller.post(f"{OHD}/onderhoudsverzoeken", body, content_type="application/json")
+    body["defecten"][0]["soort"]["code"] = chain.category.defect_code
+    bad_key = caller.post(
+        f"{OHD}/onderhoudsverzoeken",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k\x00",
+    )
+    assert bad_code.status_code == 400
+    assert bad_code.json()["omschrijving"] == "defecten: Null-tekens zijn niet toegestaan."
+    assert bad_key.status_code == 400
+    assert bad_key.json()["omschrijving"].startswith("Idempotency-Key: Geef een sleutel")
+    assert not chain.dwelling.repair_requests.exists()
+
+
 def test_errors_are_in_english_for_a_caller_that_asks(chain):
     response = api(None).get(f"{OHD}/ping", HTTP_ACCEPT_LANGUAGE="en")
     assert response.json() == {
