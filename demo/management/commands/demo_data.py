@@ -14,6 +14,7 @@ from demo.build import demo_world_write, summary_write, visits_plan
 from demo.bundling import demo_bundling_write
 from demo.intake import demo_intake_write
 from demo.privacy import demo_privacy_write
+from demo.scorecard import demo_scorecard_write
 from portal.celery import app as celery_app
 
 
@@ -52,4 +53,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Visits planned by the contractors' planners: {planned}")
         # A visit to combine a new report with, and past jobs done at another's visit.
         self.stdout.write(f"Combined visits: {demo_bundling_write()}")
+        # The area scorecard: neighbourhoods on dwellings and SROI, targets on the contracts.
+        self.stdout.write(f"Area scorecard: {demo_scorecard_write()}")
         summary_write(self.stdout, self.style, created)
