@@ -5,25 +5,37 @@ filtered to exactly those rows.
 It lives in surveys because it counts the data of every app below it: repairs (unrouted,
 emergencies, late), surveys (grades to follow up), portal (imports) and outbox (messages).
 Each count is one COUNT query on an index led by the association or by the condition, so
-the page asks the same number of queries however many rows there are."""
+the page asks the same number of queries however many rows there are.
+
+Below the counts: this quarter's area scorecard of each contract (surveys.scorecard), as one
+row of how many figures are on target, just off and off target, linking to its scorecard.
+The scorecards compute every figure with its trend over the past quarters (a few dozen
+queries, the fee ledger of each quarter among them), so the rows are kept in the cache for
+SCORECARD_CACHE_SECONDS per set of associations and quarter: the figures come from the
+monthly rollup and the ledgers, which change slowly."""
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from outbox.models import OutboxMessage
 from portal.models import ImportJob, ImportStatus
-from portal.scoping import OrganisationScope, filter_by_scope
+from portal.scoping import ALL_ASSOCIATIONS, OrganisationScope, filter_by_scope
 from repairs.lifecycle import Status
 from repairs.models import RepairRequest
 from repairs.selectors import emergency_unconfirmed, past_latest_completion
 
 from .models import SurveyResponse
+from .scorecard import contract_scorecards, current_period
 from .services import FOLLOW_UP_GRADE
+
+SCORECARD_CACHE_SECONDS = 600
 
 # What the outbox's admin filter "failed, to be tried again" shows (portal.admin_outbox).
 OUTBOX_FAILED = Q(sent_at__isnull=True, attempts__gt=0)
@@ -146,3 +158,53 @@ def staff_work_counts(
             )
         )
     return counts
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One contract's scorecard of the quarter, in a line: how many figures are green (on
+    target), amber (just off) and red (off target)."""
+
+    contract: str
+    organisation: str
+    period_label: str
+    green: int
+    amber: int
+    red: int
+    url: str
+
+
+def staff_scorecard_rows(*, scope: OrganisationScope, today: datetime.date) -> list[ScorecardRow]:
+    """This quarter's scorecard of every contract in scope that runs in it, in the
+    scorecard's order (association, contractor, area). The queries depend on the periods of
+    the scorecard's trend, not on the number of contracts."""
+    year, quarter = current_period(today)
+    rows = []
+    for card in contract_scorecards(organisation_ids=scope, year=year, quarter=quarter):
+        statuses = Counter(figure.status for figure in card.figures)
+        rows.append(
+            ScorecardRow(
+                contract=f"{card.contract.contractor.name} – {card.contract.area.name}",
+                organisation=card.contract.organisation.name,
+                period_label=card.period_label,
+                green=statuses["green"],
+                amber=statuses["amber"],
+                red=statuses["red"],
+                url=reverse("admin:surveys_contractscorecard_change", args=[card.contract.pk]),
+            )
+        )
+    return rows
+
+
+def staff_scorecard_rows_cached(
+    *, scope: OrganisationScope, today: datetime.date
+) -> list[ScorecardRow]:
+    """staff_scorecard_rows, kept in the cache for SCORECARD_CACHE_SECONDS per set of
+    associations and quarter."""
+    year, quarter = current_period(today)
+    associations = "all" if scope is ALL_ASSOCIATIONS else ",".join(map(str, sorted(scope)))
+    return cache.get_or_set(
+        f"staff-start-scorecards:{year}-{quarter}:{associations}",
+        lambda: staff_scorecard_rows(scope=scope, today=today),
+        SCORECARD_CACHE_SECONDS,
+    )

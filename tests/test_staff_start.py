@@ -5,6 +5,7 @@ import datetime
 import itertools
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from portal.models import ImportJob, ImportStatus
 from repairs.lifecycle import Status
 from repairs.models import RepairRequest
 from surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
+from surveys.scorecard import contract_scorecards, current_period
 from surveys.start import WORK_KINDS
 
 from . import factories
@@ -94,6 +96,14 @@ def listed(client, url: str) -> int:
 @pytest.fixture
 def staff_client(english_client, staff_user):
     return english_client(staff_user)
+
+
+@pytest.fixture(autouse=True)
+def cold_cache():
+    """The scorecard rows are cached per set of associations: each test starts without."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.mark.django_db
@@ -230,23 +240,86 @@ def test_tenants_do_not_get_the_start_page(now, chain, english_client):
 def test_the_start_page_asks_as_many_queries_for_fifty_rows_as_for_one(
     now, chain, english_client, staff_user, superuser, who, django_assert_max_num_queries
 ):
-    # given one row of each kind
+    # given one row of each kind and one contract; the scorecards computed afresh each time
     client = english_client(staff_user if who == "staff" else superuser)
     for key in KINDS:
         work_make(chain, key)
     url = reverse("admin:index")
     client.get(url)
+    cache.clear()
     with_one_row = queries_of(client, url)
     for key in KINDS:
         for _ in range(49):
             work_make(chain, key)
+    for _ in range(49):  # and 50 contracts, each with its scorecard row
+        factories.ContractFactory(area=factories.AreaFactory(organisation=chain.organisation))
 
     # when
+    cache.clear()
     with_fifty_rows = queries_of(client, url)
+    cache.clear()
     with django_assert_max_num_queries(len(with_one_row)):
         response = client.get(url)
 
     # then
     assert {item.key: item.count for item in response.context["work"]} == dict.fromkeys(KINDS, 50)
+    assert len(response.context["scorecards"]) == 50
     assert len(with_fifty_rows) == len(with_one_row)
-    assert len(with_one_row) <= 14
+    # and a second look within SCORECARD_CACHE_SECONDS reads the scorecards from the cache:
+    # the counts and the page's own queries only
+    assert len(queries_of(client, url)) <= 12
+
+
+@pytest.mark.django_db
+def test_each_contract_has_a_row_of_its_scorecard_linking_to_it(
+    now, chain, other_chain, staff_client, english_client, superuser
+):
+    # given a target the chain's contract misses (no grade yet: no figure) and one it meets
+    chain.contract.target_mean_grade = 8
+    chain.contract.save()
+    year, quarter = current_period(timezone.localdate())
+    card = contract_scorecards(
+        organisation_ids=[chain.organisation.pk], year=year, quarter=quarter
+    )[0]
+    statuses = [figure.status for figure in card.figures]
+
+    # when
+    response = staff_client.get(reverse("admin:index"))
+
+    # then one row, the contract's, with its figures counted by status in words
+    [row] = response.context["scorecards"]
+    assert row.contract == f"{chain.contractor.name} – {chain.area.name}"
+    assert (row.green, row.amber, row.red) == (
+        statuses.count("green"),
+        statuses.count("amber"),
+        statuses.count("red"),
+    )
+    assert row.period_label == f"{year} Q{quarter}"
+    html = response.content.decode()
+    assert f"Scorecards of {year} Q{quarter}" in html
+    assert f"{row.green} figure" in html and f"{row.red} off target" in html
+    # and its link opens that contract's scorecard
+    assert row.url == reverse("admin:surveys_contractscorecard_change", args=[chain.contract.pk])
+    assert staff_client.get(row.url).status_code == 200
+    # and another association's contract is a row for a superuser only
+    everyone = english_client(superuser).get(reverse("admin:index")).context["scorecards"]
+    assert {row.contract for row in everyone} == {
+        f"{chain.contractor.name} – {chain.area.name}",
+        f"{other_chain.contractor.name} – {other_chain.area.name}",
+    }
+    assert (
+        staff_client.get(
+            reverse("admin:surveys_contractscorecard_change", args=[other_chain.contract.pk])
+        ).status_code
+        == 404
+    )
+
+
+@pytest.mark.django_db
+def test_without_a_contract_this_quarter_the_page_says_so(now, organisation, staff_client):
+    # when
+    response = staff_client.get(reverse("admin:index"))
+
+    # then
+    assert response.context["scorecards"] == []
+    assert "No contract runs this quarter in your association." in response.content.decode()

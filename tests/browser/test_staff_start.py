@@ -1,6 +1,7 @@
 """The staff's start page on a phone (390 px) and a desktop (1280 px): after logging in, staff
-see what needs them today, each count with its words, nothing overlapping and nothing wider
-than the screen; a count opens the list of exactly those rows.
+see what needs them today, each count with its words, and this quarter's scorecard of each
+contract, nothing overlapping and nothing wider than the screen; a count opens the list of
+exactly those rows.
 
 A screenshot of each width is saved in the test's temporary folder."""
 
@@ -8,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
 
 from tests import factories
@@ -62,6 +64,7 @@ def overlaps(boxes: list[dict], tolerance: float = 1.0) -> list[tuple[str, str]]
 
 @pytest.fixture
 def sized_page(browser, live_server, media_root):
+    cache.clear()  # the scorecard rows are cached per set of associations
     contexts = []
 
     def make(width: int, locale: str = "en-GB"):
@@ -100,7 +103,7 @@ def test_staff_see_what_needs_them_and_follow_a_count_to_its_rows(
     # then the first page says what needs them today, each count with its words
     expect(page.get_by_role("heading", name="What needs you today")).to_be_visible()
     page.screenshot(path=tmp_path / f"staff-start-{width}.png", full_page=True)
-    counts = page.locator("section.staff-start li a")
+    counts = page.locator("ul.staff-start-counts li a")
     assert [" ".join(text.split()) for text in counts.all_inner_texts()] == [
         "1 Unrouted requests",
         "1 Emergencies not confirmed by the contractor",
@@ -109,6 +112,15 @@ def test_staff_see_what_needs_them_and_follow_a_count_to_its_rows(
         "1 Imports that failed",
         "1 Messages that failed to send",
     ]
+    # and this quarter's scorecard of their contract in a line, its statuses in words
+    scorecard = page.locator("ul.staff-start-cards li")
+    expect(scorecard).to_have_count(1)
+    expect(scorecard.get_by_role("link")).to_have_text(
+        f"{chain.contractor.name} – {chain.area.name}"
+    )
+    expect(scorecard).to_contain_text(re.compile(r"\d+ figures? on target"))
+    expect(scorecard).to_contain_text(re.compile(r"\d+ just off target"))
+    expect(scorecard).to_contain_text(re.compile(r"\d+ off target"))
     # and no two texts overlap, nothing is wider than the screen
     seen = page.evaluate(TEXT_BOXES)
     problems = {
