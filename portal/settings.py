@@ -419,6 +419,9 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 # Plain http to localhost or a loopback address (a receiver on the developer's machine);
 # every other endpoint must be https.
 WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
+# Endpoints at a private, loopback or link-local address (a receiver on this machine or the
+# local network); off, every endpoint must be at a public address (webhooks.addresses).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 LOGGING = {
     "version": 1,
