@@ -197,7 +197,9 @@ def test_an_old_delivery_is_rejected_as_a_replay(running, endpoint_secret):
     response = requests.post(running.url, data=content, headers=headers, timeout=5)
 
     assert response.status_code == 401
-    assert running.server.received[-1]["reason"].startswith("webhook-timestamp 600 s off")
+    reason = running.server.received[-1]["reason"]
+    assert reason.startswith("webhook-timestamp 60")  # 600 s, or a little more on a slow day
+    assert reason.endswith("s off (more than 300 s)")
 
 
 def test_a_second_signature_with_the_right_key_is_enough():

@@ -49,7 +49,7 @@ def signature_check(
     except ValueError:
         return "webhook-timestamp is not a number"
     if abs(now - sent_at) > tolerance:
-        return f"webhook-timestamp {abs(now - sent_at):.0f} s off (more than {tolerance} s)"
+        return f"webhook-timestamp {int(abs(now - sent_at))} s off (more than {tolerance} s)"
     try:
         key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
     except (binascii.Error, ValueError):
