@@ -14,6 +14,7 @@ from demo.build import demo_world_write, summary_write, visits_plan
 from demo.bundling import demo_bundling_write
 from demo.intake import demo_intake_write
 from demo.privacy import demo_privacy_write
+from demo.projects import demo_projects_write
 from demo.scorecard import demo_scorecard_write
 from portal.celery import app as celery_app
 
@@ -51,6 +52,8 @@ class Command(BaseCommand):
             finally:
                 celery_app.conf.task_always_eager = was_eager
             self.stdout.write(f"Visits planned by the contractors' planners: {planned}")
+        # A running renovation project around the demo tenant's home, on reserved capacity.
+        self.stdout.write(f"Dwellings in the demo project: {demo_projects_write()}")
         # A visit to combine a new report with, and past jobs done at another's visit.
         self.stdout.write(f"Combined visits: {demo_bundling_write()}")
         # The area scorecard: neighbourhoods on dwellings and SROI, targets on the contracts.
