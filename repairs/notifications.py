@@ -17,7 +17,7 @@ from outbox.services import outbox_add
 from portal.mail import mail_send_once
 
 from .ics import appointment_ics, default_organiser
-from .models import Appointment, AppointmentStatus, RepairRequest
+from .models import Appointment, AppointmentStatus, MaintenanceKind, RepairRequest
 
 
 def tenant_of(repair_request: RepairRequest):
@@ -104,6 +104,16 @@ def _still_planned(appointment: Appointment | None) -> bool:
     )
 
 
+def confirmation_subject(repair_request: RepairRequest) -> str:
+    """The confirmation's subject: of a repair, or of a visit of planned work (PLN / PRJ)."""
+    if repair_request.maintenance_kind != MaintenanceKind.REPAIR:
+        return _("Appointment for %(work)s (%(reference)s)") % {
+            "work": repair_request.description,
+            "reference": repair_request.reference,
+        }
+    return _("Appointment for repair %(reference)s") % {"reference": repair_request.reference}
+
+
 @outbox_handler("repairs.appointment_confirmation")
 def appointment_confirmation_send(*, appointment_id: int) -> bool:
     appointment = _load(appointment_id)
@@ -115,8 +125,7 @@ def appointment_confirmation_send(*, appointment_id: int) -> bool:
             build=lambda: _appointment_mail(
                 appointment,
                 template="repairs/mail/appointment_confirmation.txt",
-                subject=_("Appointment for repair %(reference)s")
-                % {"reference": appointment.request.reference},
+                subject=confirmation_subject(appointment.request),
             ),
         )
 

@@ -684,3 +684,31 @@ def test_project_pages_ask_the_same_with_1_and_50_dwellings(
     fifty = queries_of(client, url)
 
     assert len(fifty) == len(one), "\n".join(fifty)
+
+
+def test_the_tenant_gets_the_usual_confirmation_with_the_calendar_invitation(
+    now, chain, mailoutbox
+):
+    from outbox.services import outbox_send_due
+
+    project = project_create(chain)
+    reservation = services.project_capacity_reserve(
+        project=project, slot=chain.slot(days=3, capacity=2), visits=1
+    )
+    outbox_send_due()
+    mailoutbox.clear()
+
+    repair_request = services.project_visit_book(
+        row=row_of(project, chain.dwelling), reservation_id=reservation.pk, actor=chain.tenant
+    )
+    outbox_send_due()
+
+    confirmation = next(m for m in mailoutbox if m.to == ["huurder@example.nl"])
+    assert confirmation.subject == (
+        f"Appointment for Nieuwe kozijnen Kerkstraat ({repair_request.reference})"
+    )
+    assert (
+        f"You booked the visit for Nieuwe kozijnen Kerkstraat ({repair_request.reference})."
+        in confirmation.body
+    )
+    assert confirmation.attachments[0][0] == f"afspraak-{repair_request.reference}.ics"
