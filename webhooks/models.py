@@ -2,11 +2,14 @@
 order routed, a visit booked, a survey graded) by a signed POST, sent through the outbox."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from outbox.models import OutboxMessage
+
+from .addresses import webhook_url_check
 
 
 class EventType(models.TextChoices):
@@ -107,6 +110,14 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        super().clean()
+        if self.url:
+            try:
+                webhook_url_check(self.url)
+            except ValidationError as error:
+                raise ValidationError({"url": error.error_list}) from None
 
     def wants(self, event_type: str) -> bool:
         return event_type in self.events

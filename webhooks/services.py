@@ -5,14 +5,11 @@ active endpoint that wants the event, keyed by event and endpoint, so an event r
 endpoint once. The rows of one order and endpoint share an ordering key, so the outbox
 sends them in the order they were written (outbox.services._claim)."""
 
-import contextlib
 import datetime
-import ipaddress
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,25 +22,11 @@ from outbox.services import outbox_add
 from portal.models import User
 from portal.selectors import staff_emails
 
+from .addresses import webhook_url_check
 from .models import EventType, WebhookEndpoint
 from .signing import secret_new
 
 HANDLER = "webhooks.deliver"
-
-
-def webhook_url_check(url: str) -> None:
-    """Refuse a URL that is not https; plain http only to this machine (localhost or a
-    loopback address), and only when settings.DEBUG or WEBHOOK_ALLOW_HTTP_LOOPBACK."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and parts.hostname:
-        loopback = parts.hostname == "localhost"
-        with contextlib.suppress(ValueError):  # a host name, not an address
-            loopback = loopback or ipaddress.ip_address(parts.hostname).is_loopback
-        if loopback and (settings.DEBUG or settings.WEBHOOK_ALLOW_HTTP_LOOPBACK):
-            return
-    raise ValidationError(_("A webhook URL must start with https://."), code="https")
 
 
 def webhook_events_check(events: list[str]) -> list[str]:
@@ -166,7 +149,7 @@ def webhook_deliveries(endpoint: WebhookEndpoint | int):
 def webhook_event_emit(
     *,
     event_type: str,
-    organisation_id: int,
+    organisation_id: int | None,
     contractor_id: int | None,
     subject_id: int,
     data: dict[str, Any] | Callable[[], dict[str, Any]],
