@@ -20,7 +20,15 @@ from django.utils import timezone
 
 from outbox.models import OutboxMessage
 from outbox.services import outbox_send_due
-from repairs.services import repair_request_cancel, repair_request_submit
+from repairs.lifecycle import ALLOWED_TRANSITIONS, Status
+from repairs.services import (
+    repair_request_assign_contract,
+    repair_request_cancel,
+    repair_request_reopen,
+    repair_request_route,
+    repair_request_submit,
+    repair_request_transition,
+)
 from repairs.services.appointments import appointment_cancel, appointment_plan
 from repairs.services.visits import visit_record
 from surveys.models import InvitationStatus, SurveyInvitation
@@ -71,7 +79,11 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 time.sleep(receiver.delay)
                 receiver.received.append(
-                    {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                    {
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body,
+                        "path": self.path,
+                    }
                 )
                 self.send_response(receiver.status)
                 self.end_headers()
@@ -95,6 +107,10 @@ class Receiver:
             (json.loads(r["body"])["type"], json.loads(r["body"])["data"]["order_id"])
             for r in self.received
         ]
+
+    def bodies_at(self, path: str) -> list[dict]:
+        """The bodies posted to one path of the receiver (one endpoint each), in order."""
+        return [json.loads(r["body"]) for r in self.received if r["path"] == path]
 
 
 @pytest.fixture
@@ -233,6 +249,149 @@ def test_an_event_nobody_asked_for_is_not_queued(chain, receiver):
     assert outbox_send_due().as_dict() == {"sent": 0, "failed": 0}
     assert not OutboxMessage.objects.filter(kind="webhook").exists()
     assert receiver.received == []
+
+
+@pytest.mark.django_db
+def test_an_order_taken_from_its_contractor_is_cancelled_for_it_and_created_for_the_next(
+    chain, receiver, staff_user
+):
+    # given endpoints of the contractor, of another contractor and of the association
+    other = factories.ContractorFactory()
+    endpoints = {"old": chain.contractor, "new": other}
+    for path, contractor in endpoints.items():
+        webhook_endpoint_create(
+            url=f"{receiver.url}/{path}", events=ALL_EVENTS, contractor=contractor
+        )
+    webhook_endpoint_create(
+        url=f"{receiver.url}/org", events=ALL_EVENTS, organisation=chain.organisation
+    )
+    repair_request = repair_request_submit(
+        dwelling=chain.dwelling, category=chain.category, description="Lek.", tenancy=chain.tenancy
+    )
+
+    # when the contract ends, the order is routed again and finds none (unrouted), and staff
+    # hand it to the other contractor's new contract for the area
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    type(chain.contract).objects.filter(pk=chain.contract.pk).update(valid_until=yesterday)
+    repair_request_route(repair_request=repair_request)
+    new_contract = factories.ContractFactory(
+        area=chain.area, contractor=other, valid_from=timezone.localdate()
+    )
+    repair_request_assign_contract(
+        repair_request=repair_request, contract_id=new_contract.pk, actor=staff_user
+    )
+    outbox_send_due()
+
+    # then the old contractor heard its order is off, the new one that it has it, and the
+    # association (whose request goes on) only of the orders
+    old = receiver.bodies_at("/hooks/old")
+    assert [body["type"] for body in old] == ["order.created", "order.cancelled"]
+    assert old[1]["data"] == {
+        "order_id": repair_request.pk,
+        "reference": repair_request.reference,
+        "organisation_id": chain.organisation.pk,
+        "contractor_id": chain.contractor.pk,
+        "order_status": "GEA",
+        "request_status": "BEO",
+        "urgent": False,
+        "withdrawn": True,
+    }
+    new = receiver.bodies_at("/hooks/new")
+    assert [body["type"] for body in new] == ["order.created"]
+    assert (new[0]["data"]["contractor_id"], new[0]["data"]["order_status"]) == (other.pk, "GUN")
+    org = receiver.bodies_at("/hooks/org")
+    assert [body["type"] for body in org] == ["order.created", "order.created"]
+    assert [body["data"]["contractor_id"] for body in org] == [chain.contractor.pk, other.pk]
+
+
+@pytest.mark.django_db
+def test_a_request_unrouted_and_then_cancelled_tells_its_old_contractor_once(chain, receiver):
+    # given the contractor's endpoint and its routed order
+    webhook_endpoint_create(url=receiver.url, events=ALL_EVENTS, contractor=chain.contractor)
+    repair_request = repair_request_submit(
+        dwelling=chain.dwelling, category=chain.category, description="Lek.", tenancy=chain.tenancy
+    )
+
+    # when the order is taken back to unrouted, and the tenant then cancels the request
+    repair_request_transition(repair_request=repair_request, status=Status.UNROUTED)
+    repair_request_cancel(repair_request=repair_request, reason="Zelf gemaakt", actor=chain.tenant)
+    outbox_send_due()
+
+    # then the contractor heard of the end of its order once
+    assert receiver.events() == [
+        ("order.created", repair_request.pk),
+        ("order.cancelled", repair_request.pk),
+    ]
+
+
+@pytest.mark.django_db
+def test_an_order_handed_to_another_contractor_in_one_change(chain, receiver, monkeypatch):
+    # given both contractors' endpoints, and a re-route in one step (routed to routed)
+    monkeypatch.setitem(
+        ALLOWED_TRANSITIONS, Status.ROUTED, ALLOWED_TRANSITIONS[Status.ROUTED] | {Status.ROUTED}
+    )
+    other_contract = factories.ContractFactory(
+        area=factories.AreaFactory(organisation=chain.organisation)
+    )
+    webhook_endpoint_create(
+        url=f"{receiver.url}/old", events=ALL_EVENTS, contractor=chain.contractor
+    )
+    webhook_endpoint_create(
+        url=f"{receiver.url}/new", events=ALL_EVENTS, contractor=other_contract.contractor
+    )
+    repair_request = repair_request_submit(
+        dwelling=chain.dwelling, category=chain.category, description="Lek.", tenancy=chain.tenancy
+    )
+
+    # when the order is given to the other contract
+    repair_request.contract = other_contract
+    repair_request.contractor_id = other_contract.contractor_id
+    repair_request_transition(
+        repair_request=repair_request,
+        status=Status.ROUTED,
+        update_fields=("contract", "contractor"),
+    )
+    outbox_send_due()
+
+    # then the old contractor's order is cancelled and the new one's created
+    old = receiver.bodies_at("/hooks/old")
+    assert [(body["type"], body["data"].get("withdrawn")) for body in old] == [
+        ("order.created", None),
+        ("order.cancelled", True),
+    ]
+    new = receiver.bodies_at("/hooks/new")
+    assert [body["type"] for body in new] == ["order.created"]
+    assert new[0]["data"]["contractor_id"] == other_contract.contractor_id
+
+
+@pytest.mark.django_db
+def test_a_reopened_repair_is_an_order_for_its_contractor_again(chain, receiver, time_machine):
+    # given the contractor's endpoint and a repair its visit fixed
+    webhook_endpoint_create(url=receiver.url, events=ALL_EVENTS, contractor=chain.contractor)
+    craftsman = factories.craftsman_create(chain.contractor)
+    repair_request = repair_request_submit(
+        dwelling=chain.dwelling, category=chain.category, description="Lek.", tenancy=chain.tenancy
+    )
+    slot = chain.slot(days=1)
+    visit = appointment_plan(repair_request=repair_request, slot_id=slot.pk, actor=None)
+    time_machine.move_to(slot.starts_at + datetime.timedelta(hours=1), tick=True)
+    visit_record(appointment=visit, outcome="fixed", actor=craftsman)
+
+    # when the tenant says it is not solved
+    repair_request_reopen(repair_request=repair_request, reason="Lekt nog steeds", by=chain.tenant)
+    outbox_send_due()
+
+    # then the contractor is given the order again, marked reopened, to plan
+    assert [event for event, _order in receiver.events()] == [
+        "order.created",
+        "appointment.booked",
+        "request.completed",
+        "order.created",
+    ]
+    reopened = json.loads(receiver.received[-1]["body"])["data"]
+    assert reopened["reopened"] is True
+    assert (reopened["order_status"], reopened["request_status"]) == ("INB", "INB")
+    assert "reopened" not in json.loads(receiver.received[0]["body"])["data"]
 
 
 # Delivery: later, once, in order.

@@ -78,13 +78,31 @@ def repair_request_transition(
             extra={"current": repair_request.status, "new": status},
         )
     previous = repair_request.status
+    held_by = order_holder_before(repair_request, previous, update_fields)
     repair_request.status = status
     repair_request.save(update_fields=["status", *update_fields])
     event = repair_event_record(
         repair_request=repair_request, status=status, actor=actor, note=note, data=data
     )
+    taken_from = order_taken_from(repair_request, held_by=held_by, status=status)
+    if taken_from is not None:
+        # The contractor that loses the order is told it is off (its own endpoints only: for
+        # the association the request goes on).
+        webhook_event_emit(
+            event_type=EventType.ORDER_CANCELLED,
+            organisation_id=None,
+            contractor_id=taken_from,
+            subject_id=repair_request.pk,
+            data=lambda: webhook_order_withdrawn_data(repair_request, contractor_id=taken_from),
+            event_id=f"{event.pk}-{EventType.ORDER_CANCELLED}-withdrawn",
+            now=event.created_at,
+        )
+    handed_over = taken_from is not None and repair_request.contractor_id is not None
     for event_type in webhook_events_of(
-        previous, status, has_order=bool(repair_request.contractor_id)
+        previous,
+        status,
+        has_order=held_by is not None,
+        handed_over=handed_over,
     ):
         webhook_event_emit(
             event_type=event_type,
@@ -100,8 +118,44 @@ def repair_request_transition(
     return repair_request
 
 
-def webhook_events_of(previous: str, status: str, *, has_order: bool) -> list[str]:
-    """The webhook events of one status change, in the order they are sent."""
+def order_holder_before(
+    repair_request: RepairRequest, previous: str, update_fields: tuple[str, ...]
+) -> int | None:
+    """The contractor whose order the request was before this change: None when it was no
+    order (submitted, unrouted, rejected). A caller that hands the request to another
+    contractor has set the new one already; the stored row still names the old one."""
+    if LIFECYCLE[previous].vera_order is None:
+        return None
+    if "contractor" not in update_fields:
+        return repair_request.contractor_id
+    return (
+        RepairRequest.objects.filter(pk=repair_request.pk)
+        .values_list("contractor_id", flat=True)
+        .first()
+    )
+
+
+def order_taken_from(
+    repair_request: RepairRequest, *, held_by: int | None, status: str
+) -> int | None:
+    """The contractor an order is taken away from by this change: back to unrouted, or
+    handed to another contractor."""
+    if held_by is None:
+        return None
+    if status == Status.UNROUTED or repair_request.contractor_id != held_by:
+        return held_by
+    return None
+
+
+def webhook_events_of(
+    previous: str,
+    status: str,
+    *,
+    has_order: bool,
+    handed_over: bool = False,
+) -> list[str]:
+    """The webhook events of one status change, in the order they are sent. `has_order`: the
+    request was an order before the change; `handed_over`: it now is another contractor's."""
     events = []
     # A planned visit given up without being held: moved back to planning, or the request
     # cancelled or rejected with it.
@@ -111,7 +165,13 @@ def webhook_events_of(previous: str, status: str, *, has_order: bool) -> list[st
         Status.REJECTED,
     ):
         events.append(EventType.APPOINTMENT_CANCELLED)
-    if status == Status.ROUTED and previous in (Status.SUBMITTED, Status.UNROUTED):
+    given = status == Status.ROUTED and (
+        previous in (Status.SUBMITTED, Status.UNROUTED) or handed_over
+    )
+    # The tenant says a completed repair is not solved (repair_request_reopen): the order is
+    # the contractor's again, to plan, as when it was given (the payload says "reopened").
+    reopened = status == Status.FOLLOW_UP and previous == Status.COMPLETED
+    if given or reopened:
         events.append(EventType.ORDER_CREATED)
     elif status == Status.SCHEDULED:
         moved = previous == Status.SCHEDULED
@@ -152,7 +212,20 @@ def webhook_order_data(
             }
     elif event_type == EventType.APPOINTMENT_CANCELLED and "visit" in event_data:
         data["appointment"] = {"id": event_data["visit"]}
+    elif event_type == EventType.ORDER_CREATED and event_data.get("reason") == "reopened":
+        data["reopened"] = True
     return data
+
+
+def webhook_order_withdrawn_data(repair_request: RepairRequest, *, contractor_id: int) -> dict:
+    """order.cancelled for the contractor an order is taken from: its own id, and GEA, the
+    order's end for that contractor, whatever becomes of the request."""
+    return {
+        **webhook_order_data(repair_request, event_type=EventType.ORDER_CANCELLED, event_data={}),
+        "contractor_id": contractor_id,
+        "order_status": "GEA",
+        "withdrawn": True,
+    }
 
 
 def repair_request_lock(repair_request: RepairRequest) -> RepairRequest:
