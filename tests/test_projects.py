@@ -712,3 +712,87 @@ def test_the_tenant_gets_the_usual_confirmation_with_the_calendar_invitation(
         in confirmation.body
     )
     assert confirmation.attachments[0][0] == f"afspraak-{repair_request.reference}.ics"
+
+
+# -- the staff's admin ---------------------------------------------------------------------
+
+
+def test_staff_make_a_project_with_a_list_then_reserve_and_invite_with_the_actions(
+    now, chain, staff_user, english_client
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    # given a neighbour of the chain's tenant, and a daypart with room
+    neighbour = factories.TenancyFactory(
+        dwelling=factories.DwellingFactory(organisation=chain.organisation, reference="VHE-9"),
+        tenant=factories.UserFactory(),
+    )
+    slot = chain.slot(days=3, capacity=5)
+    client = english_client(staff_user)
+    today = timezone.localdate()
+
+    # when staff add a project with an uploaded list
+    response = client.post(
+        reverse("admin:projects_project_add"),
+        {
+            "organisation": chain.organisation.pk,
+            "name": "Dakgoten",
+            "kind": "PLN",
+            "contract": chain.contract.pk,
+            "scope": "list",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + datetime.timedelta(days=20)).isoformat(),
+            "visit_minutes": 60,
+            "letter": "Wij vervangen de dakgoten.",
+            "dwelling_file": SimpleUploadedFile(
+                "woningen.csv", f"{chain.dwelling.reference}\nVHE-9\n".encode()
+            ),
+            "slots-TOTAL_FORMS": 0,
+            "slots-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    project = Project.objects.get(name="Dakgoten")
+    assert project.contractor_id == chain.contractor.pk
+    assert set(project.dwellings.values_list("dwelling_id", flat=True)) == {
+        chain.dwelling.pk,
+        neighbour.dwelling_id,
+    }
+
+    # and run the actions: reserve the free capacity, invite
+    changelist = reverse("admin:projects_project_changelist")
+    for action in ("reserve_capacity", "invite_tenants"):
+        done = client.post(changelist, {"action": action, "_selected_action": [project.pk]})
+        assert done.status_code == 302
+
+    # then two places are kept and both tenants are invited
+    assert booked(slot) == 2
+    assert project.dwellings.filter(invited_at__isnull=False).count() == 2
+    listed = client.get(changelist).content.decode()
+    assert "Dakgoten" in listed
+
+
+def test_a_list_project_without_a_file_is_refused_next_to_the_field(
+    now, chain, staff_user, english_client
+):
+    response = english_client(staff_user).post(
+        reverse("admin:projects_project_add"),
+        {
+            "organisation": chain.organisation.pk,
+            "name": "Zonder lijst",
+            "kind": "PLN",
+            "contract": chain.contract.pk,
+            "scope": "list",
+            "starts_on": "2026-03-20",
+            "ends_on": "2026-03-10",
+            "visit_minutes": 60,
+            "letter": "Brief",
+            "slots-TOTAL_FORMS": 0,
+            "slots-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["dwelling_file"] == ["Upload the list of dwellings."]
+    assert "The last day must not be before the first." in str(errors)
+    assert not Project.objects.filter(name="Zonder lijst").exists()
