@@ -9,6 +9,7 @@ import socket
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from outbox.models import OutboxMessage
 from outbox.services import outbox_send_due
@@ -80,7 +81,7 @@ def create(chain, url: str):
     ],
 )
 def test_an_endpoint_at_an_address_that_is_not_public_is_refused(chain, url, address):
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("nl"), pytest.raises(ValidationError) as refused:
         create(chain, url)
     assert refused.value.code == "private"
     assert refused.value.messages == [
