@@ -162,8 +162,9 @@ def _contributions_place() -> int:
 
 
 def _showcase_targets(contracts: list[Contract]) -> None:
-    """Three targets of each association's first contract set against this quarter's
-    figures: one met, one just missed, one missed."""
+    """The targets of each association's first contract that, set against this quarter's
+    figures, give its scorecard a colour it lacks with the targets of practice: a figure
+    met, one just missed, one missed. A colour the card shows only once is left as it is."""
     firsts: dict[int, Contract] = {}
     for contract in contracts:
         firsts.setdefault(contract.organisation_id, contract)
@@ -176,20 +177,27 @@ def _showcase_targets(contracts: list[Contract]) -> None:
     )
     specs = {spec.key: spec for spec in SPECS}
     for card in cards:
-        wanted = ["green", "amber", "red"]
+        counts = dict.fromkeys(("green", "amber", "red", "none"), 0)
         for figure in card.figures:
-            if figure.status in wanted and figure.key == "sroi":
-                wanted.remove(figure.status)  # the SROI figure's target is the pledge
+            counts[figure.status] += 1
         changes: dict = {}
         for figure in card.figures:
+            wanted = [status for status in ("green", "amber", "red") if not counts[status]]
             spec = specs[figure.key]
-            if not wanted or spec.target_field is None or figure.value is None:
+            if (
+                not wanted
+                or spec.target_field is None
+                or figure.value is None
+                # a colour the card shows only once stays
+                or (figure.status != "none" and counts[figure.status] < 2)
+            ):
                 continue
             for status in wanted:
                 target = _target_for(spec, figure.value, status)
                 if target is not None and judge(spec, figure.value, target) == status:
                     changes[spec.target_field] = target
-                    wanted.remove(status)
+                    counts[figure.status] -= 1
+                    counts[status] += 1
                     break
         if changes:
             Contract.objects.filter(pk=card.contract.pk).update(**changes)

@@ -43,6 +43,13 @@ TARGETS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """The figures' words and numbers as an English reader sees them."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def clock(time_machine):
     time_machine.move_to(TODAY, tick=False)
@@ -198,8 +205,7 @@ def test_every_figure_of_a_hand_built_quarter(side, organisation):
         "reuse_repair_kg": Decimal("0"),
         "fee": Decimal("44.38"),  # € 180 a year × 90 days / 365
     }
-    with translation.override("en"):
-        assert card.figure("sroi").detail == "€ 2.00 of € 2.22 pledged"
+    assert card.figure("sroi").detail == "€ 2.00 of € 2.22 pledged"
 
 
 def test_status_against_the_targets_and_trend_against_the_quarter_before(side, organisation):
@@ -470,3 +476,18 @@ def test_queries_do_not_grow_with_contracts(db, clock, organisation, staff_user,
 def test_a_contractor_sees_every_association_without_scope(side):
     card = _card(ALL_ASSOCIATIONS, contractor_id=side.contractor.pk)
     assert card.contract == side.contract
+
+
+def test_the_page_reads_dutch(side, client, staff_user):
+    # given staff reading Dutch
+    client.force_login(staff_user)
+
+    # when
+    page = client.get(staff_url(side.contract, period="2026-Q1"), HTTP_ACCEPT_LANGUAGE="nl")
+
+    # then
+    body = unescape(page.content.decode())
+    assert "Gebiedsscorekaart" in body
+    assert "Huurdersoordeel (gemiddeld)" in body
+    assert "Doel net gemist" in body
+    assert "6,5" in body
