@@ -17,4 +17,7 @@ through their selectors and services; nothing imports it but the demo.
 A new operation: a view inheriting views.OhdView with `ohd_resource` and OHD's operation_id
 and path, a selector or a service of the app whose data it is, its answers added to the
 contract test (which fails until every served operation is there) and to the role matrix.
+tests/test_api_schemathesis.py then calls it with generated requests (Schemathesis) and
+checks every answer against our own schema: give it real ids or bodies there if it needs
+them to reach its success.
 """
