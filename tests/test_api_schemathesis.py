@@ -39,8 +39,9 @@ from tests.test_api_helpers import new_client, throttle_reset, token_for, world_
 
 pytestmark = pytest.mark.django_db
 
-# Examples per operation, client and mode: 11 operations x 2 clients x 2 modes x 12 examples
-# is about 530 requests, well under a minute.
+# Generated examples per operation, client and mode. With each real value sent once besides,
+# a run is about 600 requests: 12 operations, 2 clients, positive for all and negative for
+# the 8 a request can break; well under a minute.
 MAX_EXAMPLES = 12
 
 CHECKS = [
@@ -68,8 +69,9 @@ NOTHING_TO_BREAK = {
 }
 
 
-# Keys the generator rarely hits that once answered 500: a NUL (PostgreSQL text cannot hold
-# it), a digit str.isdigit() takes and int() refuses, and a number past any primary key.
+# Keys the generator rarely hits, sent every run: a NUL (PostgreSQL text cannot hold it) and
+# a digit str.isdigit() takes and int() refuses both once answered 500; a number past any
+# primary key must stay a 404.
 TRICKY_KEYS = ["R-2026\x00", "\u00b2", "9" * 30]
 
 
