@@ -42,13 +42,16 @@ def receiver():
 @pytest.fixture
 def resolver(monkeypatch):
     """A resolver of our own for names under .example.test: name -> the addresses it gives,
-    one list per lookup in turn (the last one repeats); other names resolve as ever."""
+    one list per lookup in turn (the last one repeats); a name it does not know does not
+    resolve. Other names resolve as ever."""
     answers: dict[str, list[list[str]]] = {}
     real = socket.getaddrinfo
 
     def getaddrinfo(host, port, *args, **kwargs):
         if not str(host).endswith(".example.test"):
             return real(host, port, *args, **kwargs)
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         turns = answers[host]
         addresses = turns.pop(0) if len(turns) > 1 else turns[0]
         return [
@@ -101,7 +104,7 @@ def test_a_name_is_judged_by_every_address_it_resolves_to(chain, resolver):
     with pytest.raises(ValidationError) as refused:
         create(chain, "https://mixed.example.test/hooks")
     public = create(chain, "https://erp.example.test/hooks")
-    unknown = create(chain, "https://not-yet.invalid/hooks")
+    unknown = create(chain, "https://not-yet.example.test/hooks")
 
     # then the first is refused; the others are saved (the last is checked when it is sent)
     assert refused.value.code == "private"
@@ -118,8 +121,9 @@ def test_the_setting_lets_a_receiver_on_this_machine_in(chain, settings):
     assert create(chain, "https://10.1.2.3/hooks").endpoint.pk
 
 
-def test_staff_see_why_a_private_address_is_refused(client, staff_user, organisation):
+def test_staff_see_why_a_private_address_is_refused(client, staff_user, organisation, resolver):
     # when staff save an endpoint at the network's own address, and change one to it
+    resolver["erp.example.test"] = [[PUBLIC]]
     client.force_login(staff_user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     added = client.post(
@@ -131,7 +135,7 @@ def test_staff_see_why_a_private_address_is_refused(client, staff_user, organisa
         },
     )
     endpoint = webhook_endpoint_create(
-        url="https://erp.example.nl/hooks",
+        url="https://erp.example.test/hooks",
         events=["order.created"],
         organisation=organisation,
     ).endpoint
@@ -148,7 +152,7 @@ def test_staff_see_why_a_private_address_is_refused(client, staff_user, organisa
             f"{address} (a private, loopback or link-local address)."
         ]
     assert list(WebhookEndpoint.objects.values_list("url", flat=True)) == [
-        "https://erp.example.nl/hooks"
+        "https://erp.example.test/hooks"
     ]
 
 
