@@ -6,6 +6,7 @@ contracts); this module only renders what contract_scorecards gives."""
 import datetime
 import re
 
+from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -77,10 +78,14 @@ def scorecard_csv(cards: list[ContractScorecard], filename: str) -> HttpResponse
 
 def scorecard_pdf(cards: list[ContractScorecard], filename: str, title: str) -> HttpResponse:
     """The scorecards as an A4 PDF for the quarterly contract meeting (WeasyPrint)."""
-    from weasyprint import HTML  # heavy import, only for this download
+    from weasyprint import CSS, HTML  # heavy import, only for this download
 
     html = render_to_string("surveys/scorecard_pdf.html", {"cards": cards, "title": title})
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    # the page's style from the static files: templates carry no inline style (CSP)
+    stylesheet = CSS(filename=finders.find("css/scorecard-pdf.css"))
+    response = HttpResponse(
+        HTML(string=html).write_pdf(stylesheets=[stylesheet]), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
