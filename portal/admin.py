@@ -290,6 +290,7 @@ class DwellingAdmin(ScopedImportMixin, PostcodeInputMixin, OrganisationScopedAdm
             {"fields": ("street", "house_number", "house_number_suffix", "postcode", "city")},
         ),
         (_("Portfolio"), {"fields": ("in_portfolio_from", "in_portfolio_until")}),
+        (_("Neighbourhood"), {"fields": ("cbs_buurt_code", "neighbourhood_name")}),
     )
 
     def get_list_filter(self, request):
