@@ -6,35 +6,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0009_db_defaults'),
+        ("portal", "0009_db_defaults"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dwelling',
-            name='cbs_buurt_code',
-            field=models.CharField(blank=True, db_default='', default='', help_text='For example BU08550101: BU, the municipality, the district and the area.', max_length=10, validators=[django.core.validators.RegexValidator('^BU[0-9]{8}$', 'A CBS neighbourhood code is BU followed by 8 digits, e.g. BU08550101.')], verbose_name='CBS neighbourhood code'),
+            model_name="dwelling",
+            name="cbs_buurt_code",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="For example BU08550101: BU, the municipality, the district and the area.",
+                max_length=10,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^BU[0-9]{8}$",
+                        "A CBS neighbourhood code is BU followed by 8 digits, e.g. BU08550101.",
+                    )
+                ],
+                verbose_name="CBS neighbourhood code",
+            ),
         ),
         migrations.AddField(
-            model_name='dwelling',
-            name='neighbourhood_name',
-            field=models.CharField(blank=True, db_default='', default='', max_length=120, verbose_name='neighbourhood'),
+            model_name="dwelling",
+            name="neighbourhood_name",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=120, verbose_name="neighbourhood"
+            ),
         ),
         migrations.CreateModel(
-            name='Neighbourhood',
+            name="Neighbourhood",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cbs_buurt_code', models.CharField(blank=True, db_default='', default='', help_text="Empty for a neighbourhood of the association's own naming.", max_length=10, validators=[django.core.validators.RegexValidator('^BU[0-9]{8}$', 'A CBS neighbourhood code is BU followed by 8 digits, e.g. BU08550101.')], verbose_name='CBS neighbourhood code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='neighbourhoods', to='portal.organisation', verbose_name='housing association')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "cbs_buurt_code",
+                    models.CharField(
+                        blank=True,
+                        db_default="",
+                        default="",
+                        help_text="Empty for a neighbourhood of the association's own naming.",
+                        max_length=10,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^BU[0-9]{8}$",
+                                "A CBS neighbourhood code is BU followed by 8 digits, e.g. BU08550101.",
+                            )
+                        ],
+                        verbose_name="CBS neighbourhood code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="neighbourhoods",
+                        to="portal.organisation",
+                        verbose_name="housing association",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'neighbourhood',
-                'verbose_name_plural': 'neighbourhoods',
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'name'), name='neighbourhood_unique_name_per_org'), models.UniqueConstraint(condition=models.Q(('cbs_buurt_code', ''), _negated=True), fields=('organisation', 'cbs_buurt_code'), name='neighbourhood_unique_code_per_org'), models.CheckConstraint(condition=models.Q(('cbs_buurt_code', ''), ('cbs_buurt_code__regex', '^BU[0-9]{8}$'), _connector='OR'), name='neighbourhood_code_format')],
+                "verbose_name": "neighbourhood",
+                "verbose_name_plural": "neighbourhoods",
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation", "name"), name="neighbourhood_unique_name_per_org"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("cbs_buurt_code", ""), _negated=True),
+                        fields=("organisation", "cbs_buurt_code"),
+                        name="neighbourhood_unique_code_per_org",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("cbs_buurt_code", ""),
+                            ("cbs_buurt_code__regex", "^BU[0-9]{8}$"),
+                            _connector="OR",
+                        ),
+                        name="neighbourhood_code_format",
+                    ),
+                ],
             },
         ),
     ]

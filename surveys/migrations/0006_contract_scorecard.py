@@ -4,24 +4,22 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contractors', '0010_sroi_neighbourhoods_from_text'),
-        ('surveys', '0005_db_defaults'),
+        ("contractors", "0010_sroi_neighbourhoods_from_text"),
+        ("surveys", "0005_db_defaults"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContractScorecard',
-            fields=[
-            ],
+            name="ContractScorecard",
+            fields=[],
             options={
-                'verbose_name': 'area scorecard',
-                'verbose_name_plural': 'area scorecards',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "area scorecard",
+                "verbose_name_plural": "area scorecards",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('contractors.contract',),
+            bases=("contractors.contract",),
         ),
     ]
