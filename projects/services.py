@@ -402,7 +402,12 @@ def project_progress_sync() -> int:
         status=DwellingStatus.BOOKED,
         request__status__in=[Status.CANCELLED, Status.REJECTED],
     ).update(status=DwellingStatus.INVITED, request=None)
-    return done + reopened
+    # The visit cancelled, not the order (repairs' appointment_cancel): the tenant picks a
+    # time again, for the same order.
+    unplanned = ProjectDwelling.objects.filter(
+        status=DwellingStatus.BOOKED, request__status=Status.ROUTED
+    ).update(status=DwellingStatus.INVITED)
+    return done + reopened + unplanned
 
 
 # -- the tenant --------------------------------------------------------------------------
@@ -490,7 +495,12 @@ def project_visit_book(
             _("Sorry, this time was just taken by someone else. Choose another time."),
             extra={"field": "slot"},
         )
-    repair_request = repair_request_order_planned_work(
+    # An order whose visit was cancelled is booked again; otherwise the visit gets its order.
+    repair_request = (
+        RepairRequest.objects.filter(pk=row.request_id, status=Status.ROUTED).first()
+        if row.request_id is not None
+        else None
+    ) or repair_request_order_planned_work(
         dwelling=row.dwelling,
         tenancy=row.tenancy,
         category=planned_work_category(project),
@@ -505,11 +515,11 @@ def project_visit_book(
     # Give the reserved place back to the slot and take it again as the visit: the UPDATE
     # keeps the slot row locked until commit, so no repair takes it between the two.
     slot_release_one(slot_id=slot.pk)
-    appointment_create(
+    appointment = appointment_create(
         repair_request=repair_request, slot=slot.pk, actor=actor, origin=Origin.PLANNER
     )
     contractor_notification_queue(
-        repair_request=repair_request, kind="booked", key=f"contractor-booked-{repair_request.pk}"
+        repair_request=repair_request, kind="booked", key=f"contractor-booked-{appointment.pk}"
     )
     row.status = DwellingStatus.BOOKED
     row.request = repair_request

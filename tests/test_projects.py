@@ -202,7 +202,7 @@ def test_booking_turns_a_reserved_place_into_an_ordinary_planned_order(now, chai
     assert (row.status, row.request_id) == (DwellingStatus.BOOKED, repair_request.pk)
     keys = set(OutboxMessage.objects.values_list("key", flat=True))
     assert f"appointment-confirmation-{visit.pk}" in keys
-    assert f"contractor-booked-{repair_request.pk}" in keys
+    assert f"contractor-booked-{visit.pk}" in keys
 
 
 def test_a_dwelling_books_one_visit_only(now, chain):
@@ -796,3 +796,33 @@ def test_a_list_project_without_a_file_is_refused_next_to_the_field(
     assert errors["dwelling_file"] == ["Upload the list of dwellings."]
     assert "The last day must not be before the first." in str(errors)
     assert not Project.objects.filter(name="Zonder lijst").exists()
+
+
+def test_after_the_visit_is_cancelled_the_tenant_books_again_for_the_same_order(now, chain):
+    from repairs.services.appointments import appointment_cancel
+
+    # given a booked project visit that the tenant cancels on the repair's page
+    project = project_create(chain)
+    reservation = services.project_capacity_reserve(
+        project=project, slot=chain.slot(days=3, capacity=4), visits=2
+    )
+    order = services.project_visit_book(
+        row=row_of(project, chain.dwelling), reservation_id=reservation.pk, actor=chain.tenant
+    )
+    appointment_cancel(repair_request=order, actor=chain.tenant)
+
+    # when the periodic task runs and the tenant books again
+    assert services.project_progress_sync() == 1
+    assert row_of(project, chain.dwelling).status == DwellingStatus.INVITED
+    again = services.project_visit_book(
+        row=row_of(project, chain.dwelling), reservation_id=reservation.pk, actor=chain.tenant
+    )
+
+    # then the same order has its new visit; no second order
+    assert again.pk == order.pk
+    assert RepairRequest.objects.count() == 1
+    assert list(Appointment.objects.order_by("pk").values_list("status", flat=True)) == [
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.PLANNED,
+    ]
+    assert row_of(project, chain.dwelling).status == DwellingStatus.BOOKED
