@@ -420,8 +420,9 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 # every other endpoint must be https.
 WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
 # Endpoints at a private, loopback or link-local address (a receiver on this machine or the
-# local network); off, every endpoint must be at a public address (webhooks.addresses).
-WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# local network); off, every endpoint must be at a public address (webhooks.addresses). On
+# with DEBUG, so that `make run` can deliver to `manage.py webhook_receiver`.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
 
 LOGGING = {
     "version": 1,
