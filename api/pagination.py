@@ -2,8 +2,15 @@
 request header X-Parameters-AantalPerPagina (at most 100; `aantalPerPagina` in the query is
 read as well, for a quick look with curl), and the answer says the total, the size and the
 page in the headers X-Parameters-Aantal, -AantalPerPagina and -Pagina. The body is the bare
-array of that page. A page past the last one is an empty array."""
+array of that page. A page past the last one is an empty array.
 
+A page is read in two steps (a "deferred join"): first the ids of its rows, from the list's
+narrow query in the list's order with OFFSET and LIMIT (an index walk that joins nothing),
+then those rows with their related rows (select_related, prefetch_related), put back in that
+order. A deep page would otherwise join every row it skips before OFFSET drops it. The total
+is a plain count of the list's scope, without its joins and order."""
+
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -31,6 +38,23 @@ def _positive(value: str, name: str, maximum: int | None = None) -> int:
         )
         raise ValidationError({name: [message]})
     return number
+
+
+def page_rows(queryset, start: int, stop: int) -> list:
+    """The rows start..stop of an ordered list: their ids first, then those rows in that order
+    (a deferred join). A list that is not an ordered queryset of one table is sliced as is."""
+    if (
+        not isinstance(queryset, QuerySet)
+        or not queryset.ordered
+        or queryset.query.combinator
+        or queryset.query.distinct
+    ):
+        return list(queryset[start:stop])
+    ids = list(queryset.prefetch_related(None).values_list("pk", flat=True)[start:stop])
+    if not ids:
+        return []
+    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 # What drf-spectacular writes into our own schema for every list.
@@ -82,7 +106,7 @@ class OhdPagination(BasePagination):
         start = (self.page - 1) * self.size
         if start >= self.count:
             return []
-        return list(queryset[start : start + self.size])
+        return page_rows(queryset, start, start + self.size)
 
     def get_paginated_response(self, data):
         return Response(

@@ -23,13 +23,17 @@ from django.utils import timezone
 
 from contractors.models import Slot
 from portal.models import Dwelling, Tenancy
-from repairs.lifecycle import PLANNABLE_STATUSES, statuses
-from repairs.models import IS_OPEN, Appointment, RepairCategory, RepairRequest
+from repairs.lifecycle import PLANNABLE_STATUSES
+from repairs.models import (
+    IS_OPEN,
+    ORDER_STATUSES,
+    Appointment,
+    RepairCategory,
+    RepairRequest,
+)
 from repairs.selectors import PLAN_DAYS_AHEAD, slots_free_for
 
 from .models import ApiClient
-
-ORDER_STATUSES = statuses(lambda stage: stage.vera_order is not None)
 
 
 def _no_such_key(key: str) -> bool:
@@ -60,7 +64,8 @@ def _with_order_details(orders: QuerySet[RepairRequest]) -> QuerySet[RepairReque
 
 def order_list_for_client(*, api_client: ApiClient) -> QuerySet[RepairRequest]:
     """A contractor's orders open ones first, then newest first (the index
-    request_contractor_open_new); an association's newest first (request_org_created)."""
+    request_contractor_orders, from which a page's ids and the total are read alone); an
+    association's newest first (request_org_created)."""
     orders = _with_order_details(orders_for_client(api_client=api_client))
     if api_client.contractor_id is not None:
         return orders.order_by(IS_OPEN.desc(), F("created_at").desc(), F("pk").desc())

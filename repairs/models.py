@@ -21,7 +21,7 @@ from portal.models import (
 from portal.search import normalise_term
 
 from . import vera
-from .lifecycle import LIFECYCLE, OPEN_STATUSES, Status
+from .lifecycle import LIFECYCLE, OPEN_STATUSES, Status, statuses
 
 
 class Responsibility(models.TextChoices):
@@ -179,6 +179,8 @@ REFERENCE_SHAPE = re.compile(r"^R-[0-9]{4}-[0-9]+$")
 # Open requests before closed ones: the order of the lists that hold both, with an index
 # that matches it (sorted, so the index and the query spell the same expression).
 IS_OPEN = ExpressionWrapper(Q(status__in=sorted(OPEN_STATUSES)), output_field=BooleanField())
+# The statuses with a VERA order code: a contractor's orders in the API (onderhoudsorders).
+ORDER_STATUSES = statuses(lambda stage: stage.vera_order is not None)
 
 
 class RepairRequestQuerySet(OrganisationQuerySet):
@@ -422,6 +424,16 @@ class RepairRequest(models.Model):
                 F("created_at").desc(),
                 F("id").desc(),
                 name="request_contractor_open_new",
+            ),
+            # The API's order list of a contractor in the same order, orders only: its pages'
+            # ids and its total are read from this index alone.
+            models.Index(
+                F("contractor"),
+                IS_OPEN.desc(),
+                F("created_at").desc(),
+                F("id").desc(),
+                condition=Q(status__in=ORDER_STATUSES),
+                name="request_contractor_orders",
             ),
             # The admin's change list of an association, newest first, and each of its filters
             # (the status filter reads request_org_status_completed); a superuser's status

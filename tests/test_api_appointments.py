@@ -142,7 +142,7 @@ def test_the_options_take_as_many_queries_for_50_as_for_1(world, monkeypatch):
                 world.chain_xa.slot(days=days, daypart=daypart)
     assert len(listing().json()) == 51
     assert count_statements(listing) == one
-    assert one == 4  # the token with its client, the order, the count, the page
+    assert one == 5  # the token with its client, the order, the count, the page's ids, rows
 
 
 # -- booking ----------------------------------------------------------------------------------
@@ -452,7 +452,7 @@ def test_the_visits_take_as_many_queries_for_50_as_for_1(world):
         factories.visit_create(factories.routed_request_create(world.chain_yb), slot)
     assert len(listing().json()) == 50
     assert count_statements(listing) == one
-    assert one == 3  # the token with its client, the count, the page with its orders
+    assert one == 4  # the token with its client, the count, the page's ids, its rows
 
 
 # -- concurrency ------------------------------------------------------------------------------

@@ -214,10 +214,24 @@ def test_the_list_takes_as_many_queries_for_50_orders_as_for_1(world, owner):
     fifty = count_statements(listing)
     assert len(listing().json()) >= 50
     assert one == fifty
-    assert fifty == 4  # the token with its client, the count, the page, its visits
+    assert fifty == 5  # the token with its client, the count, the page's ids, its rows, visits
 
 
 def test_reading_an_order_takes_a_fixed_number_of_queries(world):
     caller = api(token_for(new_client(contractor=world.x)))
     queries = count_statements(lambda: caller.get(f"{LIST}/{world.xb.reference}"))
     assert queries == 3  # the token with its client, the order, its visits
+
+
+def test_a_deep_page_holds_the_same_orders_in_the_same_order_as_the_whole_list(world):
+    caller = api(token_for(new_client(contractor=world.y)))
+    orders_create(world.chain_yb, 11)
+    whole = caller.get(LIST, HTTP_X_PARAMETERS_AANTALPERPAGINA="100").json()
+    paged = []
+    for page in (1, 2, 3, 4):
+        response = caller.get(LIST, {"pagina": page}, HTTP_X_PARAMETERS_AANTALPERPAGINA="4")
+        assert response.status_code == 200
+        assert response["X-Parameters-Aantal"] == str(len(whole))
+        paged += response.json()
+    assert [order["id"] for order in paged] == [order["id"] for order in whole]
+    assert len(whole) >= 12

@@ -181,4 +181,4 @@ def test_the_list_takes_as_many_queries_for_50_requests_as_for_1(world):
     fifty = count_statements(listing)
     assert len(listing().json()) == 50
     assert one == fifty
-    assert fifty == 3  # the token with its client, the count, the page
+    assert fifty == 4  # the token with its client, the count, the page's ids, its rows
