@@ -44,22 +44,11 @@ def daypart_text(appointment: Appointment) -> str:
     return daypart_label(appointment.slot)
 
 
-def _appointment_mail(appointment: Appointment, *, template: str, subject: str) -> EmailMessage:
+def _invitation_attach(message: EmailMessage, appointment: Appointment) -> None:
+    """Attach the job's calendar invitation: one event per request (its reference is the UID),
+    at the visit's time, its SEQUENCE counting the request's visits."""
     repair_request = appointment.request
     organisation = repair_request.organisation
-    context = {
-        "request": repair_request,
-        "appointment": appointment,
-        "organisation": organisation,
-        "when": daypart_text(appointment),
-        "contractor": appointment.contractor,
-    }
-    message = EmailMessage(
-        subject=subject,
-        body=render_to_string(template, context),
-        from_email=organisation.mail_from or None,
-        to=[tenant_email(repair_request)],
-    )
     message.attach(
         f"afspraak-{repair_request.reference}.ics",
         appointment_ics(
@@ -75,11 +64,42 @@ def _appointment_mail(appointment: Appointment, *, template: str, subject: str) 
         ),
         "text/calendar; method=REQUEST; charset=utf-8",
     )
+
+
+def _appointment_mail(
+    appointment: Appointment,
+    *,
+    template: str,
+    subject: str,
+    jobs: list[Appointment] | None = None,
+) -> EmailMessage:
+    """A mail to the tenant about a visit, with the invitation of each job it names (`jobs`:
+    the jobs of one visit in the dwelling, the appointment first; only the appointment when
+    not given)."""
+    jobs = jobs or [appointment]
+    repair_request = appointment.request
+    organisation = repair_request.organisation
+    context = {
+        "request": repair_request,
+        "appointment": appointment,
+        "jobs": jobs,
+        "organisation": organisation,
+        "when": daypart_text(appointment),
+        "contractor": appointment.contractor,
+    }
+    message = EmailMessage(
+        subject=subject,
+        body=render_to_string(template, context),
+        from_email=organisation.mail_from or None,
+        to=[tenant_email(repair_request)],
+    )
+    for job in jobs:
+        _invitation_attach(message, job)
     return message
 
 
-def _load(appointment_id: int) -> Appointment | None:
-    return (
+def _appointments(ids) -> list[Appointment]:
+    return list(
         Appointment.objects.select_related(
             "request__organisation",
             "request__dwelling",
@@ -88,10 +108,12 @@ def _load(appointment_id: int) -> Appointment | None:
             "request__tenancy__tenant",
             "slot__daypart",
             "contractor",
-        )
-        .filter(pk=appointment_id)
-        .first()
+        ).filter(pk__in=ids)
     )
+
+
+def _load(appointment_id: int) -> Appointment | None:
+    return next(iter(_appointments([appointment_id])), None)
 
 
 def _still_planned(appointment: Appointment | None) -> bool:
@@ -130,19 +152,35 @@ def appointment_confirmation_send(*, appointment_id: int) -> bool:
         )
 
 
+def reminder_subject(jobs: list[Appointment]) -> str:
+    """The reminder's subject: the job, or every job of the one visit."""
+    if len(jobs) == 1:
+        return _("Tomorrow: repair %(reference)s") % {"reference": jobs[0].request.reference}
+    return _("Tomorrow: one visit for %(references)s") % {
+        "references": ", ".join(job.request.reference for job in jobs)
+    }
+
+
 @outbox_handler("repairs.appointment_reminder")
-def appointment_reminder_send(*, appointment_id: int) -> bool:
-    appointment = _load(appointment_id)
-    if not _still_planned(appointment) or tenant_email(appointment.request) is None:
+def appointment_reminder_send(*, appointment_id: int, appointment_ids: list[int] = ()) -> bool:
+    """The reminder of one visit to one tenant, naming each of its jobs in `appointment_ids`
+    (the visit's jobs in the tenant's dwelling, appointment_id first) that is still planned;
+    a reminder queued with only appointment_id names that job. One mail per key, the key of
+    the first job, however many jobs it names."""
+    by_pk = {job.pk: job for job in _appointments([appointment_id, *appointment_ids])}
+    order = [appointment_id, *(pk for pk in appointment_ids if pk != appointment_id)]
+    jobs = [by_pk[pk] for pk in order if pk in by_pk and _still_planned(by_pk[pk])]
+    if not jobs or tenant_email(jobs[0].request) is None:
         return False
-    with translation.override(tenant_language(appointment.request)):
+    first = jobs[0]
+    with translation.override(tenant_language(first.request)):
         return mail_send_once(
-            key=f"appointment-reminder-{appointment.pk}",
+            key=f"appointment-reminder-{appointment_id}",
             build=lambda: _appointment_mail(
-                appointment,
+                first,
                 template="repairs/mail/appointment_reminder.txt",
-                subject=_("Tomorrow: repair %(reference)s")
-                % {"reference": appointment.request.reference},
+                subject=reminder_subject(jobs),
+                jobs=jobs,
             ),
         )
 

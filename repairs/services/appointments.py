@@ -6,6 +6,7 @@ import datetime
 import enum
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from ..notifications import (
     appointment_confirmation_queue,
     appointment_reminder_send,
     contractor_notification_queue,
+    tenant_email,
 )
 from ..selectors import (
     BOOKING_DAYS,
@@ -560,9 +562,49 @@ def repair_requests_autoplan(*, now: datetime.datetime | None = None, limit: int
     return result
 
 
+def _reminder_jobs(*, appointment_id: int, tomorrow: datetime.date) -> list[Appointment]:
+    """The jobs of one visit that one reminder names, under row locks: the appointment's and
+    the planned jobs of the same visit (its host and the host's riders) in the same dwelling
+    for the same tenant, that have had no reminder; the host first, then the riders as
+    booked. A rider in another dwelling of the building has a reminder of its own. Empty
+    when the appointment has had its reminder meanwhile.
+
+    The visit's rows are locked in primary-key order, so two runs never wait on each other."""
+    row = (
+        Appointment.objects.filter(pk=appointment_id)
+        .values("shared_visit_id", "request__dwelling_id")
+        .first()
+    )
+    if row is None:
+        return []
+    host_id = row["shared_visit_id"] or appointment_id
+    jobs = list(
+        Appointment.objects.select_for_update(of=("self",))
+        .filter(Q(pk=host_id) | Q(shared_visit_id=host_id))
+        .filter(
+            request__dwelling_id=row["request__dwelling_id"],
+            status=AppointmentStatus.PLANNED,
+            slot__date=tomorrow,
+            reminder_sent_at__isnull=True,
+        )
+        .select_related("request__reported_by", "request__tenancy__tenant")
+        .order_by("pk")
+    )
+    mine = next((job for job in jobs if job.pk == appointment_id), None)
+    if mine is None:
+        return []
+    recipient = tenant_email(mine.request)
+    jobs = [job for job in jobs if tenant_email(job.request) == recipient]
+    jobs.sort(key=lambda job: (job.shared_visit_id is not None, job.created_at, job.pk))
+    return jobs
+
+
 def appointment_reminders_send(*, today: datetime.date) -> int:
     """Queue the reminder of every planned visit tomorrow that has not had one, and send the
-    reminders queued; one that fails stays in the outbox and is tried again there."""
+    reminders queued; one that fails stays in the outbox and is tried again there.
+
+    A combined visit gets one reminder per dwelling, naming each of its jobs there
+    (_reminder_jobs), keyed by its first job; each job named is marked reminded."""
     tomorrow = today + datetime.timedelta(days=1)
     queued = []
     ids = Appointment.objects.filter(
@@ -570,22 +612,23 @@ def appointment_reminders_send(*, today: datetime.date) -> int:
     ).values_list("pk", flat=True)
     for appointment_id in ids.iterator(chunk_size=500):
         with transaction.atomic():
-            appointment = (
-                Appointment.objects.select_for_update()
-                .filter(pk=appointment_id, reminder_sent_at__isnull=True)
-                .first()
-            )
-            if appointment is None:
+            jobs = _reminder_jobs(appointment_id=appointment_id, tomorrow=tomorrow)
+            if not jobs:
                 continue
+            first = jobs[0]
             message = outbox_add(
-                key=f"appointment-reminder-{appointment_id}",
+                key=f"appointment-reminder-{first.pk}",
                 handler=appointment_reminder_send,
-                payload={"appointment_id": appointment_id},
-                organisation_id=appointment.organisation_id,
+                payload={
+                    "appointment_id": first.pk,
+                    "appointment_ids": [job.pk for job in jobs],
+                },
+                organisation_id=first.organisation_id,
                 send_after_commit=False,
             )
             if message is not None:
                 queued.append(message.pk)
-            appointment.reminder_sent_at = timezone.now()
-            appointment.save(update_fields=["reminder_sent_at"])
+            Appointment.objects.filter(pk__in=[job.pk for job in jobs]).update(
+                reminder_sent_at=timezone.now()
+            )
     return outbox_send_due(ids=queued).sent if queued else 0

@@ -1,6 +1,7 @@
 """A tenant's report with its visit combined: the new job rides along on a visit planned in
 the dwelling, or the tenant books a time for it and another open job of the same contractor
-rides along on that. Report and combination are one change: all of it or nothing."""
+rides along on that. Report and combination are one change: all of it or nothing, and when
+combining is refused the report's photo files are removed again with the rest."""
 
 from django.db import transaction
 
@@ -12,9 +13,9 @@ from ..photos import CleanPhoto
 from .appointments import Origin, appointment_join
 from .base import appointment_planned_lock
 from .requests import repair_request_report
+from .visits import photo_files_removed_on_failure
 
 
-@transaction.atomic
 def repair_request_report_combined(
     *,
     tenancy: Tenancy,
@@ -31,7 +32,41 @@ def repair_request_report_combined(
     """Report, then combine: with `visit`, the new job rides along on that planned visit;
     with `slot_id`, the new job is booked there and each of `riders` (the tenant's open jobs
     of the same contractor without a visit) rides along on it. The contractor is told of the
-    booking, as for a report with a time."""
+    booking, as for a report with a time.
+
+    The photo files the report writes are removed again when any step fails, the combining
+    after the report too (one photo_files_removed_on_failure around the one transaction)."""
+    with photo_files_removed_on_failure() as stored:
+        return _repair_request_report_combined(
+            tenancy=tenancy,
+            category=category,
+            description=description,
+            actor=actor,
+            photos=photos,
+            access_notes=access_notes,
+            contact_phone=contact_phone,
+            visit=visit,
+            slot_id=slot_id,
+            riders=riders,
+            stored=stored,
+        )
+
+
+@transaction.atomic
+def _repair_request_report_combined(
+    *,
+    tenancy,
+    category,
+    description,
+    actor,
+    photos,
+    access_notes,
+    contact_phone,
+    visit,
+    slot_id,
+    riders,
+    stored,
+) -> RepairRequest:
     repair_request = repair_request_report(
         tenancy=tenancy,
         category=category,
@@ -41,6 +76,7 @@ def repair_request_report_combined(
         access_notes=access_notes,
         contact_phone=contact_phone,
         slot_id=None if visit is not None else slot_id,
+        stored=stored,
     )
     if visit is not None:
         appointment_join(

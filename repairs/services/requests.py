@@ -19,6 +19,7 @@ from ..models import (
     AppointmentStatus,
     Channel,
     MaintenanceKind,
+    Photo,
     ReferenceCounter,
     RejectCategory,
     RepairCategory,
@@ -192,22 +193,28 @@ def repair_request_report(
     access_notes: str = "",
     contact_phone: str = "",
     slot_id: int | None = None,
+    stored: list[Photo] | None = None,
 ) -> RepairRequest:
     """A tenant's report: saved, routed, its photos stored and its visit booked, all or nothing.
 
-    Photo files written before a refusal (a slot taken meanwhile) are removed again."""
+    Photo files written before a refusal (a slot taken meanwhile) are removed again. A caller
+    whose own change takes the report in (the report and its combined visit, say) passes its
+    own `stored`, from photo_files_removed_on_failure around its whole transaction, so the
+    files are removed when any part of that change fails, also after the report is saved."""
+    report = {
+        "tenancy": tenancy,
+        "category": category,
+        "description": description,
+        "actor": actor,
+        "photos": photos,
+        "access_notes": access_notes,
+        "contact_phone": contact_phone,
+        "slot_id": slot_id,
+    }
+    if stored is not None:
+        return _repair_request_report(**report, stored=stored)
     with photo_files_removed_on_failure() as stored:
-        return _repair_request_report(
-            tenancy=tenancy,
-            category=category,
-            description=description,
-            actor=actor,
-            photos=photos,
-            access_notes=access_notes,
-            contact_phone=contact_phone,
-            slot_id=slot_id,
-            stored=stored,
-        )
+        return _repair_request_report(**report, stored=stored)
 
 
 @transaction.atomic
