@@ -12,6 +12,7 @@ from django.db import transaction
 from contractors.services import slots_generate
 from demo.build import demo_world_write, summary_write, visits_plan
 from demo.bundling import demo_bundling_write
+from demo.due_visits import demo_due_visits_write
 from demo.intake import demo_intake_write
 from demo.privacy import demo_privacy_write
 from demo.projects import demo_projects_write
@@ -58,4 +59,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Combined visits: {demo_bundling_write()}")
         # The area scorecard: neighbourhoods on dwellings and SROI, targets on the contracts.
         self.stdout.write(f"Area scorecard: {demo_scorecard_write()}")
+        # A visit of a daypart that has begun, for each contractor to record right away.
+        self.stdout.write(f"Visits to record now: {demo_due_visits_write()}")
         summary_write(self.stdout, self.style, created)
