@@ -11,6 +11,7 @@ PLANNER_NAV = (
     ("contractor_home", _("Work queue")),
     ("craftsman_day", _("Today's visits")),
     ("capacity_overview", _("Capacity")),
+    ("contractor_projects", _("Projects")),
     ("contractor_kpis", _("Figures")),
 )
 CRAFTSMAN_NAV = (("craftsman_day", _("My day")),)
