@@ -567,7 +567,8 @@ def _reminder_jobs(*, appointment_id: int, tomorrow: datetime.date) -> list[Appo
     the planned jobs of the same visit (its host and the host's riders) in the same dwelling
     for the same tenant, that have had no reminder; the host first, then the riders as
     booked. A rider in another dwelling of the building has a reminder of its own. Empty
-    when the appointment has had its reminder meanwhile.
+    when the appointment has had its reminder meanwhile, or has moved to another host
+    meanwhile (its host gone: riders_take_over); the next run takes it then.
 
     The visit's rows are locked in primary-key order, so two runs never wait on each other."""
     row = (
