@@ -702,6 +702,7 @@ HANDLER_NAMES = {
 HANDLERS_NAMED_FROM_THE_START = {
     "repairs.late_planner_mail",
     "repairs.late_staff_mail",
+    "projects.tenant_mail",
     "webhooks.deliver",
 }
 
