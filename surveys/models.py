@@ -125,6 +125,15 @@ class SurveyResponse(models.Model):
         verbose_name = _("survey response")
         verbose_name_plural = _("survey responses")
         ordering = ["-answered_at"]
+        indexes = [
+            # The start page's count and the follow-up list's open grades
+            # (services.FOLLOW_UP_GRADE): a few rows of the association, not all its answers.
+            models.Index(
+                fields=["organisation", "-answered_at"],
+                condition=Q(overall_grade__lte=5, follow_up_handled_at__isnull=True),
+                name="response_follow_up_open",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(overall_grade__gte=1, overall_grade__lte=10),
