@@ -155,7 +155,13 @@ def appointment_confirmation_send(*, appointment_id: int) -> bool:
 def reminder_subject(jobs: list[Appointment]) -> str:
     """The reminder's subject: the job, or every job of the one visit."""
     if len(jobs) == 1:
-        return _("Tomorrow: repair %(reference)s") % {"reference": jobs[0].request.reference}
+        job = jobs[0].request
+        if job.maintenance_kind != MaintenanceKind.REPAIR:
+            return _("Tomorrow: visit for %(work)s (%(reference)s)") % {
+                "work": job.description,
+                "reference": job.reference,
+            }
+        return _("Tomorrow: repair %(reference)s") % {"reference": job.reference}
     return _("Tomorrow: one visit for %(references)s") % {
         "references": ", ".join(job.request.reference for job in jobs)
     }
