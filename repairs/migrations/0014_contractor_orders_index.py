@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ),
                 models.OrderBy(models.F("created_at"), descending=True),
                 models.OrderBy(models.F("id"), descending=True),
+                models.F("status"),
                 condition=models.Q(
                     ("status__in", ("routed", "scheduled", "follow_up", "completed", "cancelled"))
                 ),
