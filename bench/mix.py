@@ -118,6 +118,32 @@ PAGES: list[Page] = [
     ),
     Page("follow_ups", "staff", 1, _admin("admin:surveys_followup_changelist")),
     Page("login_page", "anonymous", 10, lambda fx: reverse("login")),
+    # Screens added later: the staff start page, area scorecards, projects, SROI.
+    Page("planner_planned", "planner", 2, _queue("planned")),
+    Page("planner_projects", "planner", 0.5, lambda fx: reverse("contractor_projects")),
+    Page("admin_start", "staff", 2, _admin("admin:index"), "counts; scorecard rows cached"),
+    Page("scorecards", "staff", 0.3, _admin("admin:surveys_contractscorecard_changelist")),
+    Page(
+        "scorecard",
+        "staff",
+        0.3,
+        lambda fx: reverse("admin:surveys_contractscorecard_change", args=[fx["contract_id"]]),
+        "one contract, this quarter, 8 quarters of trend",
+    ),
+    Page(
+        "scorecards_all",
+        "superuser",
+        0.1,
+        _admin("admin:surveys_contractscorecard_changelist"),
+        "superuser: every association's contracts",
+    ),
+    Page("admin_projects", "staff", 0.3, _admin("admin:projects_project_changelist")),
+    Page(
+        "sroi_neighbourhoods",
+        "staff",
+        0.2,
+        _admin("admin:contractors_sroicontribution_neighbourhoods"),
+    ),
 ]
 PAGE_BY_NAME = {page.name: page for page in PAGES}
 BIG_TABLES = {
@@ -242,6 +268,16 @@ def _staff(organisation_id: int) -> int:
     )[0][0]
 
 
+def _contract(organisation_id: int, contractor_id: int) -> int | None:
+    """The association's latest contract with the contractor (the scorecard's page)."""
+    rows = _rows(
+        "SELECT id FROM contractors_contract WHERE organisation_id = %s "
+        "ORDER BY contractor_id = %s DESC, valid_from DESC, id LIMIT 1",
+        [organisation_id, contractor_id],
+    )
+    return rows[0][0] if rows else None
+
+
 def _superuser() -> int:
     return _rows("SELECT id FROM portal_user WHERE is_superuser ORDER BY id LIMIT 1")[0][0]
 
@@ -258,7 +294,11 @@ def heaviest() -> dict[str, Identity]:
         [request_fx["reference"]],
     )[0][0]
     tenant_id, tenant_reference, tenant_org = _tenants(1)[0]
-    common = {**request_fx, "fee_day": _fee_day()}
+    common = {
+        **request_fx,
+        "fee_day": _fee_day(),
+        "contract_id": _contract(organisation_id, contractor_id),
+    }
     return {
         "tenant": Identity(
             "tenant",

@@ -191,18 +191,22 @@ def _figures(
     return figures
 
 
-def _lines(contracts, start: datetime.date, end: datetime.date) -> list[FeeLine]:
+def _lines(
+    contracts, start: datetime.date, end: datetime.date, *, fill_missing: bool = True
+) -> list[FeeLine]:
     """Fee lines of the contracts (a queryset): four queries for any number of contracts and
-    dwellings — the contracts, the stored areas of dwellings that lack one, the one
+    dwellings — the contracts, the stored areas of dwellings that lack one (skipped with
+    fill_missing=False, for a caller that filled them already in the same request), the one
     aggregate, and the contracts' type fees."""
     if end.year != start.year:
         raise ValueError("A fee period lies within one calendar year.")
     contracts = list(contracts)
     if not contracts:
         return []
-    dwelling_areas_fill_missing(
-        organisation_ids={contract.organisation_id for contract in contracts}
-    )
+    if fill_missing:
+        dwelling_areas_fill_missing(
+            organisation_ids={contract.organisation_id for contract in contracts}
+        )
     figures = _figures(contracts, start, end)
     type_fees: dict[int, list[ContractTypeFee]] = {}
     for fee in ContractTypeFee.objects.filter(contract__in=contracts).order_by("contract_id", "pk"):
@@ -244,9 +248,11 @@ def contract_fee_line(contract: Contract, start: datetime.date, end: datetime.da
     )[0]
 
 
-def contracts_fee_lines(contracts, start: datetime.date, end: datetime.date) -> list[FeeLine]:
+def contracts_fee_lines(
+    contracts, start: datetime.date, end: datetime.date, *, fill_missing: bool = True
+) -> list[FeeLine]:
     """The figures of any contracts (a queryset, in its order), with one aggregate query."""
-    return _lines(contracts, start, end)
+    return _lines(contracts, start, end, fill_missing=fill_missing)
 
 
 def fee_lines(*, organisation_id: int, start: datetime.date, end: datetime.date) -> list[FeeLine]:

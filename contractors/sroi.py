@@ -45,10 +45,12 @@ def ledger(
     year: int,
     quarter: int | None = None,
     contractor_id: int | None = None,
+    fill_missing: bool = True,
 ) -> list[LedgerRow]:
     """The ledger of the associations in scope (ids, or ALL_ASSOCIATIONS for a superuser),
     for the year or one quarter of it (its fees, pledge and contributions), of every
-    contractor or one."""
+    contractor or one. fill_missing=False skips giving dwellings without a stored area
+    one first (contractors.fees), for a caller that reads several periods in a row."""
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     if quarter:
         start, end = period_bounds(PeriodKind.QUARTER, datetime.date(year, 3 * quarter - 2, 1))
@@ -83,7 +85,7 @@ def ledger(
         elapsed = Decimal((today - start).days + 1) / days_in_period
     rows = []
     # The year's fees of every contract in one aggregate query.
-    for line in contracts_fee_lines(contracts, start, end):
+    for line in contracts_fee_lines(contracts, start, end, fill_missing=fill_missing):
         contract, fees = line.contract, line.amount
         pledge = (fees * contract.sroi_pledge_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         rows.append(

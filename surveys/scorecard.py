@@ -393,13 +393,17 @@ def contract_scorecards(
         cell[f"reuse_{origin}_items"] += row["items"]
         cell[f"reuse_{origin}_kg"] += row["kg"]
 
-    # SROI and the fee: the ledger of each period (a fixed few queries per period).
-    for period in periods:
+    # SROI and the fee: the ledger of each period (a fixed few queries per period). The fee
+    # counts each dwelling through its stored area; the first period's ledger gives a row to
+    # dwellings that lack one (contractors.fees: written past the signals, so none goes
+    # unbilled) and the later periods read the same rows without asking again.
+    for index, period in enumerate(periods):
         for line in ledger(
             organisation_ids=organisation_ids,
             year=period.year,
             quarter=period.quarter,
             contractor_id=contractor_id,
+            fill_missing=index == 0,
         ):
             if line.contract.pk not in wanted:
                 continue

@@ -5,17 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contractors', '0010_sroi_neighbourhoods_from_text'),
-        ('portal', '0010_neighbourhoods'),
-        ('surveys', '0006_contract_scorecard'),
+        ("contractors", "0010_sroi_neighbourhoods_from_text"),
+        ("portal", "0010_neighbourhoods"),
+        ("surveys", "0006_contract_scorecard"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='surveyresponse',
-            index=models.Index(condition=models.Q(('follow_up_handled_at__isnull', True), ('overall_grade__lte', 5)), fields=['organisation', '-answered_at'], name='response_follow_up_open'),
+            model_name="surveyresponse",
+            index=models.Index(
+                condition=models.Q(
+                    ("follow_up_handled_at__isnull", True), ("overall_grade__lte", 5)
+                ),
+                fields=["organisation", "-answered_at"],
+                name="response_follow_up_open",
+            ),
         ),
     ]
