@@ -55,6 +55,7 @@ def test_each_contractor_has_a_visit_to_record_now(clock, day_of_visit):
             assert visit.request.status == Status.SCHEDULED
             assert timezone.localtime(visit.starts_at).date() <= DAY
         written = [v for v in due if v.request.description.startswith("Kraan in de keuken")]
+        assert written
         assert {v.contractor_id for v in written} <= contractors
         for visit in written:
             assert timezone.localtime(visit.starts_at).date() == day_of_visit
