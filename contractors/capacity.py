@@ -3,7 +3,8 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -118,6 +119,19 @@ def slot_capacity_set(*, slot_id: int, contractor_id: int, capacity: int, note: 
 
 
 def slot_overview(*, contractor_id: int, area: Area, start: datetime.date, days: int = 14):
+    """The coming dayparts with their free places and `kept_for_projects`: the places of
+    `booked` that projects keep for their tenants and no tenant has taken yet (read through
+    the reverse relation of the projects' reservations, in the same query)."""
+    kept = (
+        Slot.objects.filter(pk=OuterRef("pk"))
+        .annotate(
+            kept=Sum(
+                F("project_reservations__reserved") - F("project_reservations__used"),
+                output_field=IntegerField(),
+            )
+        )
+        .values("kept")
+    )
     return (
         Slot.objects.filter(
             contractor_id=contractor_id,
@@ -126,7 +140,10 @@ def slot_overview(*, contractor_id: int, area: Area, start: datetime.date, days:
             date__lt=start + datetime.timedelta(days=days),
         )
         .select_related("daypart")
-        .annotate(free_visits=F("capacity") - F("booked"))
+        .annotate(
+            free_visits=F("capacity") - F("booked"),
+            kept_for_projects=Coalesce(Subquery(kept, output_field=IntegerField()), 0),
+        )
         .order_by("starts_at")
     )
 

@@ -601,8 +601,10 @@ class WeeklySchedule(models.Model):
 class Slot(models.Model):
     """A bookable daypart on one date: a number of visits a contractor takes in an area.
 
-    `booked` only changes together with an appointment, in one transaction, and never
-    passes `capacity` (a database constraint)."""
+    `booked` counts the places taken: by visits, and by places a project keeps for its
+    tenants (a project's reservation raises it by the places kept, and a tenant's booking
+    turns one of them into a visit). It changes in the same transaction as the visit or the
+    reservation, and never passes `capacity` (a database constraint)."""
 
     organisation = models.ForeignKey(
         Organisation,

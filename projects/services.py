@@ -6,7 +6,13 @@ Capacity: reserving N places of a contractor's daypart raises the slot's `booked
 the same conditional UPDATE a repair's booking uses, so repairs cannot take those places. A
 tenant's booking locks the project's reservation row, gives one of its places back to the
 slot and books it at once through repairs' own appointment_create, in one transaction: the
-slot row stays locked by that UPDATE until commit, so nobody else takes the place between."""
+slot row stays locked by that UPDATE until commit, so nobody else takes the place between.
+
+A project visit that moves or is cancelled gives its place back to the project's reservation,
+not to the open capacity: the tenant moves or cancels it on the project page (the services
+below), and a visit the contractor moves or cancels on its own screens or through the API
+(repairs' services, which do not know projects) is put right by the periodic
+project_reservations_reconcile, which counts each reservation's visits again."""
 
 import contextlib
 import csv
@@ -17,7 +23,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,14 +36,23 @@ from portal.models import CollectiveObject, Dwelling, Tenancy, User
 from portal.postcode import normalise_postcode
 from repairs.catalogue import GENERIC_DEFECT, GENERIC_TRADE
 from repairs.lifecycle import Status
-from repairs.models import RepairCategory, RepairRequest, Responsibility
+from repairs.models import (
+    Appointment,
+    AppointmentStatus,
+    RepairCategory,
+    RepairRequest,
+    Responsibility,
+)
 from repairs.norms import end_of_day
 from repairs.services import (
     Origin,
     SlotFull,
     SlotNotBookable,
     appointment_create,
+    appointment_reschedule,
     contractor_notification_queue,
+    repair_request_cancel,
+    repair_request_lock,
     repair_request_order_planned_work,
 )
 
@@ -410,6 +426,100 @@ def project_progress_sync() -> int:
     return done + reopened + unplanned
 
 
+# -- a visit that moved or was cancelled -------------------------------------------------
+
+# The visits that hold a place of a daypart: planned or done, each with its own place (a
+# job riding along on another's visit holds none).
+HOLDING = [AppointmentStatus.PLANNED, AppointmentStatus.DONE]
+
+
+def _visits_counted(reservations: list[ProjectSlot]) -> dict[tuple[int, int], int]:
+    """How many of each reservation's project's visits hold a place in its daypart now."""
+    if not reservations:
+        return {}
+    rows = (
+        Appointment.objects.filter(
+            slot_id__in={reservation.slot_id for reservation in reservations},
+            request__project_dwelling__project_id__in={r.project_id for r in reservations},
+            status__in=HOLDING,
+            shared_visit__isnull=True,
+        )
+        .order_by()
+        .values_list("request__project_dwelling__project_id", "slot_id")
+        .annotate(n=Count("pk"))
+    )
+    return {(project_id, slot_id): n for project_id, slot_id, n in rows}
+
+
+def _reservations_settle(
+    reservations: list[ProjectSlot], *, now: datetime.datetime | None = None
+) -> int:
+    """Put locked reservations right after visits left them: a place a visit no longer holds
+    goes back to the project's reservation (taken again from the slot, which the visit's end
+    gave it back to). When the slot has no free place left (a repair took it meanwhile), or
+    the project is closed or the daypart over, the reservation shrinks instead and the place
+    stays the contractor's. Returns how many places were settled; a second call none."""
+    now = now or timezone.now()
+    counted = _visits_counted(reservations)
+    settled = 0
+    for reservation in reservations:
+        surplus = reservation.used - counted.get((reservation.project_id, reservation.slot_id), 0)
+        if surplus <= 0:
+            continue
+        back = 0
+        if reservation.project.closed_at is None and reservation.slot.ends_at > now:
+            slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
+            back = min(surplus, max(slot.capacity - slot.booked, 0))
+            if back:
+                Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + back)
+        reservation.used -= surplus
+        reservation.reserved -= surplus - back
+        reservation.save(update_fields=["used", "reserved"])
+        settled += surplus
+    return settled
+
+
+def _reservations_lock(*conditions: Q, **filters) -> list[ProjectSlot]:
+    return list(
+        ProjectSlot.objects.select_for_update(of=("self",))
+        .select_related("project", "slot")
+        .filter(*conditions, **filters)
+        .order_by("pk")
+    )
+
+
+def project_reservations_reconcile(*, now: datetime.datetime | None = None) -> int:
+    """The periodic part of the rule above, for visits the contractor moved or cancelled on
+    its own screens or through its API: every reservation counting more used places than its
+    project has visits in its daypart gets them back (_reservations_settle). Each is locked
+    and counted again in its own transaction, so a second run, or a tenant's booking at the
+    same time, changes nothing twice. Returns how many places were settled."""
+    counted = (
+        Appointment.objects.filter(
+            slot_id=OuterRef("slot_id"),
+            request__project_dwelling__project_id=OuterRef("project_id"),
+            status__in=HOLDING,
+            shared_visit__isnull=True,
+        )
+        .order_by()
+        .values("slot_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    ids = list(
+        ProjectSlot.objects.filter(used__gt=0)
+        .annotate(counted=Coalesce(Subquery(counted), 0))
+        .filter(used__gt=F("counted"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    settled = 0
+    for reservation_id in ids:
+        with transaction.atomic():
+            settled += _reservations_settle(_reservations_lock(pk=reservation_id), now=now)
+    return settled
+
+
 # -- the tenant --------------------------------------------------------------------------
 
 
@@ -561,4 +671,98 @@ def project_respond(
         row.status = DwellingStatus.OBJECTED
         fields.append("status")
     row.save(update_fields=fields)
+    return row
+
+
+def _booked_visit(row: ProjectDwelling) -> Appointment:
+    """The dwelling's planned visit. Its order is locked first, as repairs' own moves lock
+    it before the dayparts, so a contractor moving the same visit waits rather than locks."""
+    if row.status == DwellingStatus.BOOKED and row.request_id is not None:
+        repair_request_lock(row.request)
+    visit = (
+        Appointment.objects.filter(request_id=row.request_id, status=AppointmentStatus.PLANNED)
+        .order_by("-pk")
+        .first()
+        if row.status == DwellingStatus.BOOKED and row.request_id is not None
+        else None
+    )
+    if visit is None:
+        raise TransitionNotAllowed(_("You have no booked visit to change."))
+    return visit
+
+
+@transaction.atomic
+def project_visit_move(
+    *, row: ProjectDwelling, reservation_id: int, actor: User | None
+) -> Appointment:
+    """The tenant moves their booked visit to another of the project's kept places, until 24
+    hours before it. Locks as a booking does (the dwelling's row, then the reservations, then
+    both dayparts in key order): the new place is taken from its reservation, the old one goes
+    back to the project's reservation of its daypart, not to the open capacity. The tenant
+    gets the new invitation and the contractor a notice."""
+    row = _row_lock(row)
+    project = row.project
+    if project.closed_at is not None or project.ends_on < timezone.localdate():
+        raise ProjectClosed(_("This project is over; call your housing association."))
+    current = _booked_visit(row)
+    reservations = _reservations_lock(
+        Q(pk=reservation_id) | Q(slot_id=current.slot_id), project=project
+    )
+    target = next((r for r in reservations if r.pk == reservation_id), None)
+    if target is None:
+        raise SlotNotBookable(
+            _("This time is not offered for this project. Choose another time."),
+            extra={"field": "slot"},
+        )
+    if target.slot_id == current.slot_id:
+        raise SlotNotBookable(
+            _("That is the time you have already. Choose another time."), extra={"field": "slot"}
+        )
+    if target.slot.date <= timezone.localdate() or target.slot.starts_at <= timezone.now():
+        raise SlotNotBookable(
+            _("This time has passed. Choose another time."), extra={"field": "slot"}
+        )
+    if target.used >= target.reserved:
+        raise SlotFull(
+            _("Sorry, this time was just taken by someone else. Choose another time."),
+            extra={"field": "slot"},
+        )
+    list(
+        Slot.objects.select_for_update()
+        .filter(pk__in=[current.slot_id, target.slot_id])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    ProjectSlot.objects.filter(pk=target.pk).update(used=F("used") + 1)
+    target.used += 1
+    # As when booking: the kept place goes back to the slot and is taken again at once by
+    # the visit, the slot row locked throughout.
+    slot_release_one(slot_id=target.slot_id)
+    appointment = appointment_reschedule(
+        repair_request=row.request, slot_id=target.slot_id, actor=actor, origin=Origin.PLANNER
+    )
+    contractor_notification_queue(
+        repair_request=row.request,
+        kind="rescheduled",
+        key=f"contractor-rescheduled-{appointment.pk}",
+    )
+    _reservations_settle([r for r in reservations if r.slot_id == current.slot_id])
+    return appointment
+
+
+@transaction.atomic
+def project_visit_cancel(
+    *, row: ProjectDwelling, reason: str, actor: User | None
+) -> ProjectDwelling:
+    """The tenant cancels their booked visit, with a reason, until 24 hours before it: the
+    order is cancelled (the contractor is told), its place goes back to the project's
+    reservation, and the dwelling is invited again, so the tenant may book another time."""
+    row = _row_lock(row)
+    current = _booked_visit(row)
+    reservations = _reservations_lock(project=row.project, slot_id=current.slot_id)
+    repair_request_cancel(repair_request=row.request, reason=reason, actor=actor)
+    row.status = DwellingStatus.INVITED
+    row.request = None
+    row.save(update_fields=["status", "request"])
+    _reservations_settle(reservations)
     return row

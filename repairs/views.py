@@ -29,7 +29,13 @@ from .forms import (
 )
 from .ics import appointment_ics, default_organiser
 from .lifecycle import OPEN_STATUSES, Status
-from .models import Appointment, AppointmentStatus, RepairCategory, Responsibility
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    MaintenanceKind,
+    RepairCategory,
+    Responsibility,
+)
 from .services.bundling import repair_request_report_combined
 from .timeline import tenant_timeline
 from .vera import room_names
@@ -262,10 +268,21 @@ def repair_detail(request, reference: str):
     return render(request, "repairs/repair_detail.html", _detail_context(repair_request))
 
 
+def _project_page(repair_request, url_name: str):
+    """A visit of a project (planned work) is moved or cancelled on the project's page, among
+    the places kept for the project; None for any other order."""
+    if repair_request.maintenance_kind not in (MaintenanceKind.PLANNED, MaintenanceKind.PROJECT):
+        return None
+    row = getattr(repair_request, "project_dwelling", None)  # the projects app's row
+    return redirect(url_name, project_id=row.project_id) if row is not None else None
+
+
 @tenant_required
 @require_http_methods(["GET", "POST"])
 def repair_reschedule(request, reference: str):
     repair_request = selectors.repair_request_get_for_tenant(user=request.user, reference=reference)
+    if project_page := _project_page(repair_request, "project_visit_move"):
+        return project_page
     context = _detail_context(repair_request)
     if not context["can_reschedule"]:
         messages.warning(
@@ -302,6 +319,8 @@ def repair_reschedule(request, reference: str):
 @require_http_methods(["GET", "POST"])
 def repair_cancel(request, reference: str):
     repair_request = selectors.repair_request_get_for_tenant(user=request.user, reference=reference)
+    if project_page := _project_page(repair_request, "project_visit_cancel"):
+        return project_page
     context = _detail_context(repair_request)
     if not context["can_cancel"]:
         messages.warning(
