@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from portal.scoping import OrganisationScope, filter_by_scope
 
-from .fees import CENT, contracts_fee_lines, period_bounds
+from .fees import CENT, contracts_fee_lines, contracts_fee_lines_of_periods, period_bounds
 from .models import Contract, PeriodKind, SroiContribution
 
 
@@ -45,15 +45,50 @@ def ledger(
     year: int,
     quarter: int | None = None,
     contractor_id: int | None = None,
-    fill_missing: bool = True,
 ) -> list[LedgerRow]:
     """The ledger of the associations in scope (ids, or ALL_ASSOCIATIONS for a superuser),
     for the year or one quarter of it (its fees, pledge and contributions), of every
-    contractor or one. fill_missing=False skips giving dwellings without a stored area
-    one first (contractors.fees), for a caller that reads several periods in a row."""
-    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    contractor or one."""
+    start, end = _bounds(year, quarter)
+    contracts = _ledger_contracts(organisation_ids, start, end, contractor_id)
+    # The year's fees of every contract in one aggregate query.
+    return _ledger_rows(contracts_fee_lines(contracts, start, end), start, end)
+
+
+def ledgers(
+    *,
+    organisation_ids: OrganisationScope,
+    periods: list[tuple[int, int | None]],
+    contractor_id: int | None = None,
+) -> list[list[LedgerRow]]:
+    """The ledger of each period (year, quarter or None), as `ledger` gives it, with one
+    aggregate over the dwellings for the fees of all periods together."""
+    bounds = [_bounds(year, quarter) for year, quarter in periods]
+    contracts = [
+        list(_ledger_contracts(organisation_ids, start, end, contractor_id))
+        for start, end in bounds
+    ]
+    lines = contracts_fee_lines_of_periods(
+        [(start, end, period) for (start, end), period in zip(bounds, contracts, strict=True)]
+    )
+    return [
+        _ledger_rows(period_lines, start, end)
+        for period_lines, (start, end) in zip(lines, bounds, strict=True)
+    ]
+
+
+def _bounds(year: int, quarter: int | None) -> tuple[datetime.date, datetime.date]:
     if quarter:
-        start, end = period_bounds(PeriodKind.QUARTER, datetime.date(year, 3 * quarter - 2, 1))
+        return period_bounds(PeriodKind.QUARTER, datetime.date(year, 3 * quarter - 2, 1))
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+
+
+def _ledger_contracts(
+    organisation_ids: OrganisationScope,
+    start: datetime.date,
+    end: datetime.date,
+    contractor_id: int | None,
+):
     contracts = (
         Contract.objects.filter(valid_from__lte=end)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
@@ -75,6 +110,10 @@ def ledger(
     contracts = filter_by_scope(contracts, organisation_ids)
     if contractor_id:
         contracts = contracts.filter(contractor_id=contractor_id)
+    return contracts
+
+
+def _ledger_rows(lines, start: datetime.date, end: datetime.date) -> list[LedgerRow]:
     today = timezone.localdate()
     days_in_period = (end - start).days + 1
     if today > end:
@@ -84,8 +123,7 @@ def ledger(
     else:
         elapsed = Decimal((today - start).days + 1) / days_in_period
     rows = []
-    # The year's fees of every contract in one aggregate query.
-    for line in contracts_fee_lines(contracts, start, end, fill_missing=fill_missing):
+    for line in lines:
         contract, fees = line.contract, line.amount
         pledge = (fees * contract.sroi_pledge_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         rows.append(

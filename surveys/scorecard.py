@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contractors.fees import period_bounds
 from contractors.models import Contract, PeriodKind
-from contractors.sroi import ledger
+from contractors.sroi import ledgers
 from portal.scoping import OrganisationScope, filter_by_scope
 from repairs.models import MaterialReuse, ReuseSource
 from repairs.selectors import AMSTERDAM, reuse_register_rows
@@ -393,18 +393,15 @@ def contract_scorecards(
         cell[f"reuse_{origin}_items"] += row["items"]
         cell[f"reuse_{origin}_kg"] += row["kg"]
 
-    # SROI and the fee: the ledger of each period (a fixed few queries per period). The fee
-    # counts each dwelling through its stored area; the first period's ledger gives a row to
-    # dwellings that lack one (contractors.fees: written past the signals, so none goes
-    # unbilled) and the later periods read the same rows without asking again.
-    for index, period in enumerate(periods):
-        for line in ledger(
-            organisation_ids=organisation_ids,
-            year=period.year,
-            quarter=period.quarter,
-            contractor_id=contractor_id,
-            fill_missing=index == 0,
-        ):
+    # SROI and the fee: the ledger of each period, the fees of all of them from one
+    # aggregate over the dwellings (contractors.sroi.ledgers).
+    period_ledgers = ledgers(
+        organisation_ids=organisation_ids,
+        periods=[(period.year, period.quarter) for period in periods],
+        contractor_id=contractor_id,
+    )
+    for period, period_ledger in zip(periods, period_ledgers, strict=True):
+        for line in period_ledger:
             if line.contract.pk not in wanted:
                 continue
             cell = values[line.contract.pk][period.start]
