@@ -157,5 +157,17 @@ def static_ensure() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    collected = manifest.stat().st_mtime if manifest.exists() else 0.0
+    # again when a file was added or changed since (a page would fail on its missing entry)
+    newest = max(
+        (
+            path.stat().st_mtime
+            for directory in settings.STATICFILES_DIRS
+            for path in Path(directory).rglob("*")
+            if path.is_file()
+        ),
+        default=0.0,
+    )
+    if newest > collected:
         call_command("collectstatic", interactive=False, verbosity=0)

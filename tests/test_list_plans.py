@@ -229,3 +229,54 @@ def test_admin_request_list_filters_and_search_read_the_requests_by_index(
 
     # then
     assert problems == []
+
+
+def _fill_survey_answers() -> None:
+    """An invitation and an answer for every completed request: a tenth graded 5 or lower,
+    all but one in two hundred of those followed up already (as on a real installation)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO surveys_surveyinvitation (token, email, language, status, due_at,
+                sent_at, created_at, area_id, contractor_id, organisation_id, request_id)
+            SELECT 'T' || r.id, '', 'nl', 'answered', r.created_at, r.created_at,
+                   r.created_at, c.area_id, r.contractor_id, r.organisation_id, r.id
+            FROM repairs_repairrequest r JOIN contractors_contract c ON c.id = r.contract_id
+            WHERE r.status = 'completed'
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO surveys_surveyresponse (overall_grade, comment, may_contact, answered_at,
+                follow_up_handled_at, area_id, contractor_id, invitation_id, organisation_id)
+            SELECT CASE WHEN i.id % 10 = 0 THEN 4 ELSE 8 END, '', false, i.created_at,
+                   CASE WHEN i.id % 2000 <> 0 THEN i.created_at END,
+                   i.area_id, i.contractor_id, i.id, i.organisation_id
+            FROM surveys_surveyinvitation i
+            """
+        )
+        for table in ("surveys_surveyinvitation", "surveys_surveyresponse"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def test_staff_start_page_counts_open_grades_by_index(installation, english_client, staff_user):
+    # given tens of thousands of answered surveys, a handful of low grades still open
+    _fill_survey_answers()
+    client = english_client(staff_user)
+
+    # when the start page's queries are explained as they ran
+    plans = _plans(client, reverse("admin:index"))
+
+    # then the count of grades to follow up reads the open ones by their partial index
+    follow_up = [
+        (sql, plan)
+        for sql, plan in plans
+        if '"surveys_surveyresponse"' in sql and '"follow_up_handled_at" IS NULL' in sql
+    ]
+    assert follow_up
+    assert "response_follow_up_open" in _indexes(follow_up)
+    assert not [
+        sql
+        for sql, node in _nodes(follow_up)
+        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") == "surveys_surveyresponse"
+    ]
