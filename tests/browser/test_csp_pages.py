@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from contractors.models import Area, ContractorMembership, Slot
 from portal.models import User
 from repairs.lifecycle import Status
-from repairs.models import Appointment, AppointmentStatus, RepairRequest
+from repairs.models import Appointment, AppointmentStatus, MaintenanceKind, RepairRequest
 from surveys.models import InvitationStatus, SurveyInvitation
 from tests import factories
 
@@ -149,6 +149,7 @@ def tenant_visit_ahead(email: str) -> str:
     planned = (
         Appointment.objects.filter(
             request__tenancy__tenant__email=email,
+            request__maintenance_kind=MaintenanceKind.REPAIR,
             status=AppointmentStatus.PLANNED,
             starts_at__date__gte=ahead,
         )
@@ -158,7 +159,11 @@ def tenant_visit_ahead(email: str) -> str:
     if planned is not None:
         return planned.request.reference
     repair_request = (
-        RepairRequest.objects.filter(tenancy__tenant__email=email, contractor__isnull=False)
+        RepairRequest.objects.filter(
+            tenancy__tenant__email=email,
+            contractor__isnull=False,
+            maintenance_kind=MaintenanceKind.REPAIR,
+        )
         .exclude(status__in=[Status.COMPLETED, Status.CANCELLED, Status.REJECTED])
         .exclude(appointments__status=AppointmentStatus.PLANNED)
         .first()
@@ -219,6 +224,11 @@ def test_tenant_and_contractor_pages_break_no_csp_rule(
             open_page(page, reverse("repair_reschedule", args=[reference]), {})
             expect(page).to_have_url(re.compile("/verzetten/$"))
             opened[who].add("repair_reschedule")
+            # and opens the page to cancel it (the crawl opens one request's page, which may
+            # be a project visit's, whose cancel link leads to the project)
+            open_page(page, reverse("repair_cancel", args=[reference]), {})
+            expect(page).to_have_url(re.compile("/annuleren/$"))
+            opened[who].add("repair_cancel")
             # and the tenant searches the report page (an htmx request swaps in the results)
             page.goto(reverse("report_start"))
             with page.expect_response(lambda response: "q=kraan" in response.url):
