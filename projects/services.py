@@ -342,9 +342,10 @@ def project_capacity_reserve(*, project: Project, slot: Slot | int, visits: int)
 
 
 def project_capacity_reserve_free(*, project: Project, limit: int | None = None) -> int:
-    """Reserve the free places of every daypart of the project's contractor and area in the
+    """Reserve free places in the dayparts of the project's contractor and area in the
     project's period (from tomorrow), until as many are kept as the project has dwellings
-    without a visit. Returns how many places were reserved."""
+    without a visit. Half of each daypart (rounded up) stays free for repairs, so tenants
+    who report a defect still find a time soon. Returns how many places were reserved."""
     wanted = project.dwellings.exclude(status=DwellingStatus.OBJECTED).count()
     kept = (
         sum(reservation.reserved - reservation.used for reservation in project.slots.all())
@@ -363,7 +364,9 @@ def project_capacity_reserve_free(*, project: Project, limit: int | None = None)
     for slot in slots:
         if still <= 0:
             break
-        visits = min(slot.capacity - slot.booked, still)
+        visits = min(slot.capacity - slot.booked - (slot.capacity + 1) // 2, still)
+        if visits <= 0:
+            continue
         try:
             project_capacity_reserve(project=project, slot=slot, visits=visits)
         except SlotFull:

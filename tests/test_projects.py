@@ -120,18 +120,35 @@ def test_a_daypart_outside_the_period_or_of_another_contractor_is_refused(now, c
 
 
 def test_reserving_the_free_capacity_keeps_as_many_places_as_dwellings(now, chain):
-    # given 3 dwellings and two dayparts with 2 free places each
+    # given 3 dwellings and two dayparts with 4 free places each
     project = project_create(chain, dwellings=3)
-    first = chain.slot(days=2, capacity=2)
-    second = chain.slot(days=3, capacity=2)
+    first = chain.slot(days=2, capacity=4)
+    second = chain.slot(days=3, capacity=4)
 
     # when
     reserved = services.project_capacity_reserve_free(project=project)
 
-    # then 3 places are kept: 2 of the first daypart, 1 of the second
+    # then 3 places are kept: 2 of the first daypart, 1 of the second; half of each daypart
+    # stays free for repairs
     assert reserved == 3
     assert (booked(first), booked(second)) == (2, 1)
     assert services.project_capacity_reserve_free(project=project) == 0
+
+
+def test_reserving_the_free_capacity_leaves_half_of_each_daypart_for_repairs(now, chain):
+    # given 10 dwellings, a daypart of 3 places with one repair booked and one of a single place
+    project = project_create(chain, dwellings=10)
+    three = chain.slot(days=2, capacity=3)
+    Slot.objects.filter(pk=three.pk).update(booked=1)
+    single = chain.slot(days=3, capacity=1)
+    four = chain.slot(days=4, capacity=4)
+
+    # when the project keeps what it may
+    reserved = services.project_capacity_reserve_free(project=project)
+
+    # then two places of each daypart (rounded up from half) stay free or booked for repairs
+    assert reserved == 0 + 0 + 2
+    assert (booked(three), booked(single), booked(four)) == (1, 0, 2)
 
 
 def test_closing_gives_the_unused_places_back_once(now, chain):
